@@ -1,0 +1,51 @@
+# One place for every command; `make test` is exactly what CI runs (.ci/run).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FILES ?=
+OUT ?= out
+
+.PHONY: setup run test lint typecheck unit bench golden clean
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Extract the PDFs given as FILES="a.pdf b.pdf" — or, without FILES, a generated sample month.
+run: $(STAMP)
+	@if [ -z "$(FILES)" ]; then \
+		echo "No FILES given: generating a sample month into $(OUT)/sample/"; \
+		$(BIN)/python -m tests.builders month $(OUT)/sample --size small --seed 7 >/dev/null; \
+		set -- $(OUT)/sample/statement.pdf $(OUT)/sample/receipts.pdf; \
+	else set -- $(FILES); fi; \
+	$(BIN)/ccproc extract "$$@" --quiet > $(OUT)/extract.json; rc=$$?; \
+	$(BIN)/ccproc extract "$$@" --quiet --format summary; \
+	echo "Full result: $(OUT)/extract.json"; exit $$rc
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q
+
+test: lint typecheck unit
+
+# Long measurements; not part of the test suite.
+bench: $(STAMP)
+	$(BIN)/python -m bench.extraction
+
+golden: $(STAMP)
+	$(BIN)/python -m tests.builders golden
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache .hypothesis

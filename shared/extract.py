@@ -1,0 +1,112 @@
+"""The extraction driver: one PDF in, one `Document` out — read, detect, parse, in that order."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from shared.detect import detect
+from shared.errors import DamagedPdfError
+from shared.layouts import StatementLayout, load_layouts
+from shared.models import Check, Document, DocumentKind
+from shared.parse_receipts import parse_receipts
+from shared.parse_statement import parse_statement
+from shared.read import PageText, PdfSource, first_text_page, read_page_range
+
+Progress = Callable[[int, int], None]
+# Below this many pages a process pool costs more than it saves.
+PARALLEL_MIN_PAGES = 24
+
+
+def default_processes() -> int:
+    """One process per core this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _pages_in_pool(
+    *, path: str, password: str | None, count: int, processes: int, sink: PdfSource, progress: Progress | None
+) -> Iterator[PageText]:
+    """Pages read by `processes` workers in contiguous ranges, yielded in page order."""
+    chunk = max(8, -(-count // (processes * 3)))
+    ranges = [(start, min(start + chunk, count)) for start in range(0, count, chunk)]
+    # fork: workers inherit the loaded modules, so a pool starts in milliseconds.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
+        futures = [pool.submit(read_page_range, path, password, a, b) for a, b in ranges]
+        done = 0
+        for future in futures:
+            batch = future.result()
+            sink.warnings.extend(batch.warnings)
+            sink.unreadable_pages.extend(batch.unreadable_pages)
+            for page in batch.pages:
+                done += 1
+                if progress:
+                    progress(done, count)
+                yield page
+
+
+def _pages_in_order(source: PdfSource, progress: Progress | None) -> Iterator[PageText]:
+    for page in source.pages():
+        if progress:
+            progress(page.number, source.page_count)
+        yield page
+
+
+def extract_document(
+    path: str | Path,
+    *,
+    password: str | None = None,
+    layouts: Sequence[StatementLayout] | None = None,
+    processes: int | None = None,
+    progress: Progress | None = None,
+    name: str | None = None,
+) -> Document:
+    """Extract every transaction or expense of the PDF at `path`.
+
+    Raises a `PermanentError` subclass for input that cannot be read; problems that leave the rest
+    readable (a page that fails, totals that do not reconcile) are listed in the result instead.
+    """
+    layouts = load_layouts() if layouts is None else layouts
+    processes = default_processes() if processes is None else processes
+    with PdfSource(path, password) as source:
+        kind, layout = detect(first_text_page(source), layouts)
+        parallel = kind is DocumentKind.CARDHOLDER_ACTIVITY and processes > 1
+        if parallel and source.page_count >= PARALLEL_MIN_PAGES:
+            pages = _pages_in_pool(
+                path=str(path),
+                password=password,
+                count=source.page_count,
+                processes=processes,
+                sink=source,
+                progress=progress,
+            )
+        else:
+            pages = _pages_in_order(source, progress)
+        document = Document(file=name or Path(path).name, kind=kind, pages=source.page_count)
+        if layout is not None:
+            result = parse_statement(pages, layout)
+            document.layout = layout.name
+            document.transactions = result.transactions
+            document.checks = result.checks
+            document.warnings = result.warnings
+            if result.period_start:
+                document.period_start, document.period_end = result.period_start, result.period_end
+        else:
+            receipts = parse_receipts(pages)
+            document.receipts = receipts.receipts
+            document.warnings = receipts.warnings
+        if len(source.unreadable_pages) == source.page_count:
+            raise DamagedPdfError("no page of the PDF could be read")
+        if source.unreadable_pages:
+            document.checks.append(
+                Check(
+                    code="unreadable_pages",
+                    message=f"{len(source.unreadable_pages)} page(s) could not be read: "
+                    + ", ".join(map(str, source.unreadable_pages[:20])),
+                )
+            )
+        document.warnings.extend(dict.fromkeys(source.warnings))
+    return document

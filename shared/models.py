@@ -1,0 +1,117 @@
+"""Validated records extracted from the two input documents, and the document result around them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+
+# Money and quantities stay Decimal in memory and travel as strings, never floats.
+Amount = Annotated[Decimal, PlainSerializer(str, return_type=str, when_used="json")]
+
+
+class DocumentKind(StrEnum):
+    """What a PDF turned out to be."""
+
+    CARDHOLDER_ACTIVITY = "cardholder_activity"
+    RECEIPT_IMAGES = "receipt_images"
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Transaction(_Record):
+    """One statement row: a charge or a credit on one card."""
+
+    transaction_number: str
+    transaction_date: dt.date
+    posted_date: dt.date | None = None
+    level: str | None = None
+    cardholder: str | None = None
+    employee_id: str | None = None
+    card_last4: str | None = Field(default=None, pattern=r"^\d{4}$")
+    merchant: str
+    city: str | None = None
+    state: str | None = None
+    merchant_group: str | None = None
+    product: str | None = None
+    unit_price: Amount | None = None
+    quantity: Amount | None = None
+    gross: Amount | None = None
+    discount: Amount | None = None
+    net: Amount
+    page: int = Field(exclude=True, default=0)
+
+
+class Coding(_Record):
+    """How an expense is charged: to a job (job, phase, cost type) or to a GL account."""
+
+    type: Literal["job", "gl"] | None = None
+    job: str | None = None
+    phase: str | None = None
+    cost_type: str | None = None
+    gl_account: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        """True when the job coding is whole or a GL account is given."""
+        job_complete = bool(self.job and self.phase and self.cost_type)
+        return job_complete or bool(self.gl_account)
+
+
+class Expense(_Record):
+    """One expense filed in the expense system, with the report pages that hold it."""
+
+    expense_id: str
+    employee_number: str | None = None
+    employee_name: str | None = None
+    date: dt.date
+    amount: Amount
+    expense_type: str | None = None
+    expense_title: str | None = None
+    purpose: str | None = None
+    merchant: str | None = None
+    merchant_address: str | None = None
+    coding: Coding = Coding()
+    attachments: list[str] = []
+    pages: list[int]
+
+    @field_validator("pages")
+    @classmethod
+    def _pages_one_based(cls, pages: list[int]) -> list[int]:
+        if not pages or min(pages) < 1:
+            raise ValueError("an expense spans at least one 1-based page")
+        return pages
+
+
+class Check(_Record):
+    """A reconciliation of printed totals against parsed rows that did not hold."""
+
+    code: str
+    message: str
+    card_last4: str | None = None
+    transaction_number: str | None = None
+    page: int | None = None
+    printed: Amount | None = None
+    computed: Amount | None = None
+
+
+class Document(BaseModel):
+    """Everything extracted from one PDF."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str
+    kind: DocumentKind
+    layout: str | None = None
+    pages: int
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    transactions: list[Transaction] = []
+    receipts: list[Expense] = []
+    checks: list[Check] = []
+    warnings: list[str] = []

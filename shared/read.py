@@ -1,0 +1,271 @@
+"""Stage 1 — read: a PDF's pages as positioned text runs, one page at a time, never decoding images.
+
+pypdf reads a *path* whole into memory and keeps every object it resolves (receipt images
+included) until the reader is dropped. So we hand it an open file handle (it seeks and reads only
+what it needs) and, after every page, drop the large streams that page resolved. Memory then stays
+flat whatever the file's size; `make bench` measures path vs handle vs mmap.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+import pypdf
+from pypdf.errors import FileNotDecryptedError, PdfReadError, PyPdfError
+from pypdf.generic import StreamObject
+
+from shared.errors import (
+    CcprocError,
+    DamagedPdfError,
+    EncryptedPdfError,
+    ImageOnlyPdfError,
+    NotAPdfError,
+    WrongPasswordError,
+)
+
+PDF_MAGIC = b"%PDF-"
+# Streams above this size are dropped from pypdf's cache after each page: images, content streams.
+_KEEP_STREAM_BYTES = 16 * 1024
+# A PDF's trailer ends in %%EOF; a file without one in its last bytes was cut short in transfer.
+_TAIL_BYTES = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A piece of text as the PDF draws it, at its position in points (origin bottom-left)."""
+
+    x: float
+    y: float
+    size: float
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """Runs that share a baseline, left to right: the text a parser matches, and where each run starts."""
+
+    text: str
+    starts: tuple[int, ...]
+    xs: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PageText:
+    """The text of one page: runs in content order."""
+
+    number: int
+    runs: tuple[Run, ...]
+
+    @property
+    def has_text(self) -> bool:
+        """True when the page draws any visible character."""
+        return any(run.text.strip() for run in self.runs)
+
+    def lines(self) -> list[str]:
+        """Non-empty lines in content (reading) order, stripped."""
+        joined = "".join(run.text for run in self.runs)
+        return [line.strip() for line in joined.splitlines() if line.strip()]
+
+    def rows(self) -> list[Row]:
+        """Runs grouped by baseline, top to bottom; each row's runs joined by one space."""
+        pieces = sorted(_positioned_pieces(self.runs), key=lambda p: (-p.y, p.x))
+        rows: list[list[Run]] = []
+        for piece in pieces:
+            if rows and abs(rows[-1][0].y - piece.y) <= max(1.0, 0.35 * piece.size):
+                rows[-1].append(piece)
+            else:
+                rows.append([piece])
+        return [_row(sorted(group, key=lambda p: p.x)) for group in rows]
+
+
+def _positioned_pieces(runs: tuple[Run, ...]) -> Iterator[Run]:
+    """Split runs at line breaks; a piece after a break sits one line below its run's origin."""
+    for run in runs:
+        for k, piece in enumerate(run.text.split("\n")):
+            text = " ".join(piece.split())
+            if text:
+                yield Run(run.x, run.y - k * 1.2 * run.size, run.size, text)
+
+
+def _row(group: list[Run]) -> Row:
+    starts: list[int] = []
+    offset = 0
+    for run in group:
+        starts.append(offset)
+        offset += len(run.text) + 1
+    return Row(" ".join(r.text for r in group), tuple(starts), tuple(r.x for r in group))
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self, sink: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.sink.append(record.getMessage())
+
+
+@contextmanager
+def _pypdf_log_into(sink: list[str]) -> Iterator[None]:
+    """pypdf reports repairs through logging; collect them as the document's warnings instead."""
+    logger = logging.getLogger("pypdf")
+    handler = _ListHandler(sink)
+    logger.addHandler(handler)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+def check_pdf_file(handle: IO[bytes], size: int) -> None:
+    """Reject what is not a PDF, or a PDF cut short, by its bytes, before pypdf parses anything."""
+    handle.seek(0)
+    head = handle.read(1024)
+    if PDF_MAGIC not in head:
+        raise NotAPdfError("not a PDF: the file does not start with the %PDF- signature")
+    handle.seek(max(0, size - _TAIL_BYTES))
+    if b"%%EOF" not in handle.read(_TAIL_BYTES):
+        raise DamagedPdfError("the PDF is truncated (no end-of-file marker): upload the complete file again")
+    handle.seek(0)
+
+
+class PdfSource:
+    """An open PDF read page by page from a file handle, with pypdf's cache kept small."""
+
+    def __init__(self, path: str | Path, password: str | None = None) -> None:
+        self.path = Path(path)
+        self.warnings: list[str] = []
+        self.unreadable_pages: list[int] = []
+        self._handle: IO[bytes] = self.path.open("rb")
+        try:
+            check_pdf_file(self._handle, self.path.stat().st_size)
+            self._reader = self._open(password)
+            self.page_count = self._guard(lambda: len(self._reader.pages))
+        except BaseException:
+            self._handle.close()
+            raise
+        self._cache_seen = len(self._reader.resolved_objects)
+
+    def _open(self, password: str | None) -> pypdf.PdfReader:
+        reader: pypdf.PdfReader = self._guard(lambda: pypdf.PdfReader(self._handle, strict=False))
+        if reader.is_encrypted:
+            if not password:
+                raise EncryptedPdfError("the PDF is encrypted: give its password (--password)")
+            try:
+                opened = reader.decrypt(password)
+            except (PyPdfError, NotImplementedError, ValueError) as exc:
+                raise EncryptedPdfError(f"the PDF's encryption cannot be opened: {exc}") from exc
+            if not opened:
+                raise WrongPasswordError("the password does not open this PDF")
+        return reader
+
+    def _guard(self, call: Any) -> Any:
+        """Run a pypdf call, turning its failures into our errors and its warnings into ours."""
+        with warnings.catch_warnings(record=True) as caught, _pypdf_log_into(self.warnings):
+            warnings.simplefilter("always")
+            try:
+                result = call()
+            except FileNotDecryptedError as exc:
+                raise EncryptedPdfError("the PDF is encrypted: give its password (--password)") from exc
+            except (PdfReadError, PyPdfError) as exc:
+                raise DamagedPdfError(f"the PDF cannot be read: {exc}") from exc
+            except RecursionError as exc:
+                raise DamagedPdfError("the PDF's object structure nests too deeply to read") from exc
+            except CcprocError:
+                raise
+            except MemoryError as exc:
+                raise DamagedPdfError("the PDF needs more memory to read than is allowed") from exc
+            except Exception as exc:
+                raise DamagedPdfError(f"the PDF is damaged: {type(exc).__name__}: {exc}") from exc
+        self.warnings.extend(str(w.message) for w in caught)
+        return result
+
+    def page(self, index: int) -> PageText:
+        """The text runs of page `index` (0-based); large streams it resolved are dropped after."""
+        runs: list[Run] = []
+
+        def visit(text: str, cm: list[float], tm: list[float], _font: Any, size: float) -> None:
+            if text:
+                x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                runs.append(Run(round(x, 2), round(y, 2), abs(size * tm[3] * cm[3]) or size, text))
+
+        try:
+            self._guard(lambda: self._reader.pages[index].extract_text(visitor_text=visit))
+        finally:
+            self._trim_cache()
+        return PageText(index + 1, tuple(runs))
+
+    def pages(self, start: int = 0, stop: int | None = None) -> Iterator[PageText]:
+        """Pages `start`..`stop` (0-based, stop exclusive) in order; an unreadable page is reported
+        in `warnings` and yields no text, so one bad page does not cost the rest of the file."""
+        for index in range(start, self.page_count if stop is None else stop):
+            try:
+                yield self.page(index)
+            except DamagedPdfError as exc:
+                self.unreadable_pages.append(index + 1)
+                self.warnings.append(f"page {index + 1} could not be read: {exc}")
+                yield PageText(index + 1, ())
+
+    def _trim_cache(self) -> None:
+        # Entries are only ever added at the end, so the newest ones are walked from the back.
+        cache = self._reader.resolved_objects
+        fresh = len(cache) - self._cache_seen
+        drop = []
+        for key in reversed(cache):
+            if fresh <= 0:
+                break
+            fresh -= 1
+            obj = cache[key]
+            if isinstance(obj, StreamObject) and len(obj._data or b"") > _KEEP_STREAM_BYTES:
+                drop.append(key)
+        for key in drop:
+            del cache[key]
+        self._cache_seen = len(cache)
+
+    def close(self) -> None:
+        """Release the file handle."""
+        self._handle.close()
+
+    def __enter__(self) -> PdfSource:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def first_text_page(source: PdfSource, limit: int = 5) -> PageText:
+    """The first page with text among the first `limit`; none means the PDF is scanned images."""
+    for page in source.pages(0, min(limit, source.page_count)):
+        if page.has_text:
+            return page
+    raise ImageOnlyPdfError(
+        "the PDF has no text layer (scanned images only): OCR would be needed before it can be read"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PageBatch:
+    """Pages read by a worker process, with what went wrong on the way."""
+
+    pages: list[PageText]
+    warnings: list[str]
+    unreadable_pages: list[int]
+
+
+def read_page_range(path: str, password: str | None, start: int, stop: int) -> PageBatch:
+    """Worker entry point: pages `start`..`stop` of `path` read in a process of their own."""
+    with PdfSource(path, password) as source:
+        pages = list(source.pages(start, stop))
+        return PageBatch(pages, source.warnings, source.unreadable_pages)
