@@ -1,0 +1,55 @@
+"""Shared fixtures: tiny PDFs written on the spot for the cases the builders do not cover."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+from reportlab.lib.pagesizes import landscape, letter
+from reportlab.pdfgen import canvas
+
+WritePdf = Callable[..., Path]
+
+
+def write_text_pdf(path: Path, pages: Sequence[Sequence[str]], *, font_size: float = 8) -> Path:
+    """A PDF whose pages draw the given lines, one run per line, top to bottom."""
+    pdf = canvas.Canvas(str(path), pagesize=landscape(letter))
+    for lines in pages:
+        pdf.setFont("Helvetica", font_size)
+        y = 580.0
+        for line in lines:
+            pdf.drawString(24, y, line)
+            y -= font_size * 1.4
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
+def write_image_only_pdf(path: Path, pages: int = 2) -> Path:
+    """A scan-like PDF: every page one image, no text at all."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 160), (200, 200, 200)).save(buffer, format="JPEG")
+    buffer.seek(0)
+    from reportlab.lib.utils import ImageReader
+
+    image = ImageReader(buffer)
+    pdf = canvas.Canvas(str(path), pagesize=letter)
+    for _ in range(pages):
+        pdf.drawImage(image, 50, 50, width=300, height=400)
+        pdf.showPage()
+    pdf.save()
+    return path
+
+
+@pytest.fixture
+def text_pdf(tmp_path: Path) -> WritePdf:
+    """Write a PDF of text lines: `text_pdf([["line", ...], ...], name="x.pdf")`."""
+
+    def make(pages: Sequence[Sequence[str]], name: str = "doc.pdf") -> Path:
+        return write_text_pdf(tmp_path / name, pages)
+
+    return make
