@@ -14,7 +14,14 @@ from shared.layouts import StatementLayout, load_layouts
 from shared.models import Check, Document, DocumentKind
 from shared.parse_receipts import parse_receipts
 from shared.parse_statement import parse_statement
-from shared.read import PageText, PdfSource, first_text_page, read_page_range
+from shared.read import (
+    PageRows,
+    PageText,
+    PdfSource,
+    first_text_page,
+    open_worker_source,
+    read_page_rows,
+)
 
 Progress = Callable[[int, int], None]
 # Below this many pages a process pool costs more than it saves.
@@ -28,14 +35,16 @@ def default_processes() -> int:
 
 def _pages_in_pool(
     *, path: str, password: str | None, count: int, processes: int, sink: PdfSource, progress: Progress | None
-) -> Iterator[PageText]:
-    """Pages read by `processes` workers in contiguous ranges, yielded in page order."""
+) -> Iterator[PageRows]:
+    """Pages read and grouped into rows by `processes` workers in contiguous ranges, in page order."""
     chunk = max(8, -(-count // (processes * 3)))
     ranges = [(start, min(start + chunk, count)) for start in range(0, count, chunk)]
     # fork: workers inherit the loaded modules, so a pool starts in milliseconds.
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
-        futures = [pool.submit(read_page_range, path, password, a, b) for a, b in ranges]
+    with ProcessPoolExecutor(
+        max_workers=processes, mp_context=context, initializer=open_worker_source, initargs=(path, password)
+    ) as pool:
+        futures = [pool.submit(read_page_rows, a, b) for a, b in ranges]
         done = 0
         for future in futures:
             batch = future.result()
@@ -74,6 +83,7 @@ def extract_document(
     with PdfSource(path, password) as source:
         kind, layout = detect(first_text_page(source), layouts)
         parallel = kind is DocumentKind.CARDHOLDER_ACTIVITY and processes > 1
+        pages: Iterator[PageText] | Iterator[PageRows]
         if parallel and source.page_count >= PARALLEL_MIN_PAGES:
             pages = _pages_in_pool(
                 path=str(path),
@@ -95,7 +105,7 @@ def extract_document(
             if result.period_start:
                 document.period_start, document.period_end = result.period_start, result.period_end
         else:
-            receipts = parse_receipts(pages)
+            receipts = parse_receipts(_pages_in_order(source, progress))
             document.receipts = receipts.receipts
             document.warnings = receipts.warnings
         if len(source.unreadable_pages) == source.page_count:

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from shared.layouts import PIECES, StatementLayout
 from shared.models import Check, Transaction
-from shared.read import PageText, Row
+from shared.read import Row, RowSource
 from shared.values import is_doubled, mask_card_numbers, parse_date, parse_money, undouble
 
 # Words that begin multi-word US city names; used only when a row gives no column boundary.
@@ -134,7 +134,7 @@ class StatementParser:
         self._unparsed = 0
 
     # -- driving -------------------------------------------------------------------------------
-    def feed(self, page: PageText) -> None:
+    def feed(self, page: RowSource) -> None:
         """Parse one page's rows; state (card, a row awaiting its totals) carries to the next page."""
         in_header = True
         for row in page.rows():
@@ -399,7 +399,7 @@ class StatementParser:
         self.result.warnings.append(message)
 
 
-def parse_statement(pages: Iterable[PageText], layout: StatementLayout) -> StatementResult:
+def parse_statement(pages: Iterable[RowSource], layout: StatementLayout) -> StatementResult:
     """Parse a statement's pages, in order, with `layout`."""
     parser = StatementParser(layout)
     for page in pages:

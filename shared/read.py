@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import pypdf
 from pypdf.errors import FileNotDecryptedError, PdfReadError, PyPdfError
@@ -54,6 +54,15 @@ class Row:
     text: str
     starts: tuple[int, ...]
     xs: tuple[float, ...]
+
+
+class RowSource(Protocol):
+    """A page that can be read as rows: `PageText`, or `PageRows` from a worker."""
+
+    @property
+    def number(self) -> int: ...
+
+    def rows(self) -> Sequence[Row]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +163,7 @@ class PdfSource:
             self._handle.close()
             raise
         self._cache_seen = len(self._reader.resolved_objects)
+        self._last: PageText | None = None
 
     def _open(self, password: str | None) -> pypdf.PdfReader:
         reader: pypdf.PdfReader = self._guard(lambda: pypdf.PdfReader(self._handle, strict=False))
@@ -191,6 +201,8 @@ class PdfSource:
 
     def page(self, index: int) -> PageText:
         """The text runs of page `index` (0-based); large streams it resolved are dropped after."""
+        if self._last is not None and self._last.number == index + 1:
+            return self._last  # detection read it just before the parser asks for it
         runs: list[Run] = []
 
         def visit(text: str, cm: list[float], tm: list[float], _font: Any, size: float) -> None:
@@ -203,7 +215,8 @@ class PdfSource:
             self._guard(lambda: self._reader.pages[index].extract_text(visitor_text=visit))
         finally:
             self._trim_cache()
-        return PageText(index + 1, tuple(runs))
+        self._last = PageText(index + 1, tuple(runs))
+        return self._last
 
     def pages(self, start: int = 0, stop: int | None = None) -> Iterator[PageText]:
         """Pages `start`..`stop` (0-based, stop exclusive) in order; an unreadable page is reported
@@ -256,16 +269,40 @@ def first_text_page(source: PdfSource, limit: int = 5) -> PageText:
 
 
 @dataclass(frozen=True, slots=True)
+class PageRows:
+    """A page already grouped into rows (by a worker process), for parsers that read rows."""
+
+    number: int
+    grouped: tuple[Row, ...]
+
+    def rows(self) -> tuple[Row, ...]:
+        """The page's rows, top to bottom."""
+        return self.grouped
+
+
+@dataclass(frozen=True, slots=True)
 class PageBatch:
     """Pages read by a worker process, with what went wrong on the way."""
 
-    pages: list[PageText]
+    pages: list[PageRows]
     warnings: list[str]
     unreadable_pages: list[int]
 
 
-def read_page_range(path: str, password: str | None, start: int, stop: int) -> PageBatch:
-    """Worker entry point: pages `start`..`stop` of `path` read in a process of their own."""
-    with PdfSource(path, password) as source:
-        pages = list(source.pages(start, stop))
-        return PageBatch(pages, source.warnings, source.unreadable_pages)
+_worker_source: PdfSource | None = None
+
+
+def open_worker_source(path: str, password: str | None) -> None:
+    """Worker initialiser: open the PDF once per process, not once per page range."""
+    global _worker_source  # noqa: PLW0603 — one open file per worker process is the point
+    _worker_source = PdfSource(path, password)
+
+
+def read_page_rows(start: int, stop: int) -> PageBatch:
+    """Worker task: pages `start`..`stop` of the worker's PDF, grouped into rows where they are read."""
+    source = _worker_source
+    if source is None:
+        raise RuntimeError("open_worker_source was not run in this process")
+    warnings_before, unreadable_before = len(source.warnings), len(source.unreadable_pages)
+    pages = [PageRows(page.number, tuple(page.rows())) for page in source.pages(start, stop)]
+    return PageBatch(pages, source.warnings[warnings_before:], source.unreadable_pages[unreadable_before:])

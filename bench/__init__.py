@@ -1,0 +1,1 @@
+"""Benchmarks: long measurements kept out of the test suite (`make bench`)."""
