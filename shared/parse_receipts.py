@@ -24,6 +24,7 @@ EXPENSE_START = re.compile(r"^Expense Transaction Date\b\s*:?\s*(?P<value>.*)$",
 _AMOUNT = re.compile(r"^\(?-?\$?-?\d[\d,]*(?:\.\d+)?\)?$")
 _NOTES_PREFIX = re.compile(r"^Receipts? Notes?\s*\(\d+\)\s*:\s*", re.IGNORECASE)
 _DIGITS = re.compile(r"^\d+$")
+_NUMBER_AND_NAME = re.compile(r"^(?P<number>\d{4,})\s+(?P<name>\D.*)$")
 
 # Top-level labels in the order the report prints them.
 _LABELS: dict[str, re.Pattern[str]] = {
@@ -41,12 +42,15 @@ _LABELS: dict[str, re.Pattern[str]] = {
         "request_type": r"Request\s+Type",
     }.items()
 }
-# Coding sub-labels stand alone on their line, value on the next.
+# Coding sub-labels stand alone on their line with the value on the next, or carry it after a colon.
 _CODING_LABELS: dict[str, re.Pattern[str]] = {
-    "job": re.compile(r"^Job\s*:?\s*$", re.IGNORECASE),
-    "phase": re.compile(r"^Phase\s*:?\s*$", re.IGNORECASE),
-    "cost_type": re.compile(r"^Cost\s+Type\s*:?\s*$", re.IGNORECASE),
-    "gl_account": re.compile(r"^(?:GL|G/L)\s+Account\s*:?\s*$", re.IGNORECASE),
+    name: re.compile(rf"^{pattern}(?:\s*:\s*(?P<value>.*)|\s*)$", re.IGNORECASE)
+    for name, pattern in {
+        "job": r"Job",
+        "phase": r"Phase",
+        "cost_type": r"Cost\s+Type",
+        "gl_account": r"(?:GL|G/L)\s+Account",
+    }.items()
 }
 _CODING_KIND = re.compile(r"^(?P<kind>Job|GL|G/L)\s+Coding$", re.IGNORECASE)
 
@@ -87,9 +91,12 @@ def _coding(before_label: list[str], after_label: list[str]) -> tuple[Coding, li
     current: list[str] | None = None
     leading: list[str] = []
     for line in after_label:
-        name = next((n for n, p in _CODING_LABELS.items() if p.match(line)), None)
-        if name:
+        match = next(((n, m) for n, p in _CODING_LABELS.items() if (m := p.match(line))), None)
+        if match:
+            name, m = match
             current = values.setdefault(name, [])
+            if m.group("value"):
+                current.append(m.group("value").strip())
         elif current is not None:
             current.append(line)
         else:
@@ -113,8 +120,13 @@ def parse_expense_page(lines: list[str], page: int) -> Expense:
         raise ValueError("the page does not start with 'Expense Transaction Date'")
     head, seg = _segments(lines[1:])
     date_text = start.group("value") or (head.pop(0) if head else "")
-    employee_number = head.pop(0) if head and _DIGITS.match(head[0]) else None
-    employee_name = head.pop(0) if head else None
+    employee_number = employee_name = None
+    if head and (m := _NUMBER_AND_NAME.match(head[0])):  # `1234567 Jane Q. Doe` on one line
+        head.pop(0)
+        employee_number, employee_name = m.group("number"), m.group("name")
+    else:
+        employee_number = head.pop(0) if head and _DIGITS.match(head[0]) else None
+        employee_name = head.pop(0) if head else None
     expense_type = _text(head)
 
     id_and_title = seg.get("transaction_id", [])

@@ -131,6 +131,7 @@ class StatementParser:
         self.pending: _Pending | None = None
         self.known_cities: set[str] = set()
         self._seen_numbers: set[str] = set()
+        self._block: dict[str, str] = {}
         self._unparsed = 0
 
     # -- driving -------------------------------------------------------------------------------
@@ -144,8 +145,14 @@ class StatementParser:
             elif handled is None:
                 self._unrecognised(row.text, page.number, quiet=in_header)
 
+    def _is_body(self, text: str) -> bool:
+        body = (self.rx.transaction, self.rx.transaction_totals, self.rx.card_totals)
+        return any(p is not None and p.search(text) for p in body)
+
     def finish(self) -> StatementResult:
         """Close the last row and card, and return everything found."""
+        if self._block:
+            self._apply_block()
         self._close_pending()
         self._close_card()
         if self._unparsed > _MAX_WARNINGS:
@@ -159,10 +166,14 @@ class StatementParser:
     # -- one row -------------------------------------------------------------------------------
     def _row(self, row: Row, page: int) -> str | None:
         text = row.text
-        for pattern in self.rx.card:
-            if m := pattern.search(text):
-                self._card_fields(m.groupdict())
-                return "header"
+        # The card block's fields may share a row (two-column header blocks): read every one.
+        card_fields = [m.groupdict() for pattern in self.rx.card if (m := pattern.search(text))]
+        if card_fields:
+            for groups in card_fields:
+                self._card_fields(groups)
+            return "header"
+        if self._block and self._is_body(text):
+            self._apply_block()
         if m := self.rx.transaction.search(text):
             self._transaction(m, row, page)
             return "body"
@@ -180,15 +191,18 @@ class StatementParser:
         return None
 
     def _card_fields(self, groups: dict[str, str | None]) -> None:
-        last4 = groups.get("card_last4")
+        # Card block rows may come in any order; they take effect at the next body row.
+        self._block.update({k: v.strip() for k, v in groups.items() if v and v.strip()})
+
+    def _apply_block(self) -> None:
+        block, self._block = self._block, {}
+        last4 = block.get("card_last4")
         if last4 and last4 != self.card.last4:
             self._close_pending()
             self._close_card()
-            self.card = _Card(masked=groups.get("card_masked"), last4=last4)
-        for name in ("cardholder", "employee_id"):
-            value = groups.get(name)
-            if value:
-                setattr(self.card, name, value.strip())
+            self.card = _Card(masked=block.get("card_masked"), last4=last4)
+        self.card.cardholder = block.get("cardholder", self.card.cardholder)
+        self.card.employee_id = block.get("employee_id", self.card.employee_id)
 
     def _transaction(self, m: re.Match[str], row: Row, page: int) -> None:
         self._close_pending()

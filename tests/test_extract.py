@@ -15,7 +15,9 @@ from tests.scoring import score
 @pytest.fixture(scope="module")
 def long_statement(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     path = tmp_path_factory.mktemp("long") / "statement.pdf"
-    truth = build_statement(path, cards=12, per_card=[3, 30, 5, 12, 25, 1, 9, 18, 2, 14, 7, 20], seed=41, rows_per_page=6)
+    truth = build_statement(
+        path, cards=12, per_card=[3, 30, 5, 12, 25, 1, 9, 18, 2, 14, 7, 20], seed=41, rows_per_page=6
+    )
     assert truth["pages"] >= PARALLEL_MIN_PAGES  # so the process pool is used
     return path, truth
 
@@ -25,7 +27,9 @@ def test_pool_and_single_process_agree_with_truth(long_statement: tuple[Path, di
     """Page ranges read in worker processes give exactly the single-process result: every row right."""
     path, truth = long_statement
     document = extract_document(path, processes=processes)
-    result = score(truth["transactions"], document.model_dump(mode="json")["transactions"], "transaction_number")
+    result = score(
+        truth["transactions"], document.model_dump(mode="json")["transactions"], "transaction_number"
+    )
     assert result.examples == []
     assert result.f1 == 1.0
     assert [t.transaction_number for t in document.transactions] == [
@@ -39,10 +43,18 @@ def test_month_mix_with_every_variation(tmp_path: Path, row_style: str) -> None:
     """Credits, no-product rows, page-break totals, glued merchants, doubled spaces: F1 >= 0.995."""
     path = tmp_path / "statement.pdf"
     truth = build_statement(
-        path, cards=25, per_card=16, seed=7, row_style=row_style, page_break_totals=1.0, product_double_spaces=True
+        path,
+        cards=25,
+        per_card=16,
+        seed=7,
+        row_style=row_style,
+        page_break_totals=1.0,
+        product_double_spaces=True,
     )
     document = extract_document(path, processes=1)
-    result = score(truth["transactions"], document.model_dump(mode="json")["transactions"], "transaction_number")
+    result = score(
+        truth["transactions"], document.model_dump(mode="json")["transactions"], "transaction_number"
+    )
     assert result.f1 >= 0.995, result.examples
     assert document.warnings == []
 
