@@ -130,6 +130,12 @@ def test_full_length_merchants_touch_the_city_column() -> None:
             assert gap <= width <= gap + 3.5, merchant.statement
 
 
+def test_typed_merchants_differ_from_the_statement() -> None:
+    """Employees never type a merchant exactly as the statement prints it."""
+    for merchant in vocab.MERCHANTS:
+        assert merchant.statement not in merchant.typed
+
+
 def test_no_sixteen_digit_number_anywhere(tmp_path: Path) -> None:
     """No full card number in the PDF bytes or their extracted text, nor in any truth."""
     truth = build_month(tmp_path, seed=4)
