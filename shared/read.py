@@ -1,13 +1,15 @@
 """Stage 1 — read: a PDF's pages as positioned text runs, one page at a time, never decoding images.
 
 pypdf reads a *path* whole into memory and keeps every object it resolves (receipt images
-included) until the reader is dropped. So we hand it an open file handle (it seeks and reads only
-what it needs) and, after every page, drop the large streams that page resolved. Memory then stays
-flat whatever the file's size; `make bench` measures path vs handle vs mmap.
+included) until the reader is dropped. So a large file is handed over as an open file handle (pypdf
+seeks and reads only what it needs; an mmap would count every touched page in RSS), a small one as
+bytes in memory (faster), and after every page the large streams it resolved are dropped. Memory
+then stays flat whatever the file's size; `make bench` measures path vs handle vs mmap.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import warnings
 from collections.abc import Iterator, Sequence
@@ -33,6 +35,8 @@ from shared.errors import (
 PDF_MAGIC = b"%PDF-"
 # Streams above this size are dropped from pypdf's cache after each page: images, content streams.
 _KEEP_STREAM_BYTES = 16 * 1024
+# Files up to this size are read into memory whole; larger ones are read through a file handle.
+IN_MEMORY_MAX_BYTES = 16 * 1024 * 1024
 # A PDF's trailer ends in %%EOF; a file without one in its last bytes was cut short in transfer.
 _TAIL_BYTES = 2048
 
@@ -156,7 +160,13 @@ class PdfSource:
         self.unreadable_pages: list[int] = []
         self._handle: IO[bytes] = self.path.open("rb")
         try:
-            check_pdf_file(self._handle, self.path.stat().st_size)
+            size = self.path.stat().st_size
+            check_pdf_file(self._handle, size)
+            if size <= IN_MEMORY_MAX_BYTES:
+                # Small files (statements) are read from memory: pypdf's many small reads and
+                # seeks cost more on a file handle; large ones (receipts) stay on disk.
+                self._handle.close()
+                self._handle = io.BytesIO(self.path.read_bytes())
             self._reader = self._open(password)
             self.page_count = self._guard(lambda: len(self._reader.pages))
         except BaseException:
