@@ -19,13 +19,12 @@ setup: $(STAMP)
 
 # Extract the PDFs given as FILES="a.pdf b.pdf" — or, without FILES, a generated sample month.
 run: $(STAMP)
-	@if [ -z "$(FILES)" ]; then \
+	@mkdir -p $(OUT); if [ -z "$(FILES)" ]; then \
 		echo "No FILES given: generating a sample month into $(OUT)/sample/"; \
-		$(BIN)/python -m tests.builders month $(OUT)/sample --size small --seed 7 >/dev/null; \
+		$(BIN)/python -m tests.builders month $(OUT)/sample --size month --seed 7 >/dev/null 2>&1; \
 		set -- $(OUT)/sample/statement.pdf $(OUT)/sample/receipts.pdf; \
 	else set -- $(FILES); fi; \
-	$(BIN)/ccproc extract "$$@" --quiet > $(OUT)/extract.json; rc=$$?; \
-	$(BIN)/ccproc extract "$$@" --quiet --format summary; \
+	$(BIN)/ccproc extract "$$@" --format summary --save $(OUT)/extract.json; rc=$$?; \
 	echo "Full result: $(OUT)/extract.json"; exit $$rc
 
 lint: $(STAMP)

@@ -93,12 +93,14 @@ def cmd_extract(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"ccproc: {file}: cannot open: {exc.strerror}", file=sys.stderr)
             failed = True
+    payload = {"documents": [d.model_dump(mode="json") for d in documents]}
+    if args.save:
+        args.save.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     if args.format == "csv":
         _write_csv(documents, sys.stdout)
     elif args.format == "summary":
         _write_summary(documents, sys.stdout)
     else:
-        payload = {"documents": [d.model_dump(mode="json") for d in documents]}
         json.dump(payload, sys.stdout, indent=2)
         sys.stdout.write("\n")
     return EXIT_FAILED if failed else 0
@@ -210,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("files", nargs="+", metavar="FILE")
     extract.add_argument("--format", choices=("json", "csv", "summary"), default="json")
     extract.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    extract.add_argument("--save", type=Path, metavar="FILE", help="also write the full JSON result to FILE")
     extract.add_argument("--processes", type=int, default=None, help="processes for long statements")
     common(extract)
     extract.set_defaults(run=cmd_extract)

@@ -69,3 +69,21 @@ def test_bad_page_range_is_a_usage_error(statement: tuple[Path, dict[str, object
     with pytest.raises(SystemExit) as exit_info:
         main(["text", str(path), "--pages", "3-1"])
     assert exit_info.value.code == 2
+
+
+def test_summary_and_save(
+    statement: tuple[Path, dict[str, object]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--format summary` prints a table a person reads; `--save` keeps the full JSON beside it."""
+    path, truth = statement
+    saved = tmp_path / "result.json"
+    assert main(["extract", str(path), "--format", "summary", "--save", str(saved), "-q"]) == 0
+    header, row = capsys.readouterr().out.splitlines()[:2]
+    assert header.split()[:4] == ["FILE", "KIND", "PAGES", "ITEMS"]
+    assert row.split()[:4] == [
+        path.name,
+        "cardholder_activity",
+        str(truth["pages"]),
+        str(len(truth["transactions"])),
+    ]  # type: ignore[arg-type]
+    assert len(json.loads(saved.read_text())["documents"][0]["transactions"]) == len(truth["transactions"])  # type: ignore[arg-type]
