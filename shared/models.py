@@ -115,3 +115,59 @@ class Document(BaseModel):
     receipts: list[Expense] = []
     checks: list[Check] = []
     warnings: list[str] = []
+
+
+class Status(StrEnum):
+    """A statement transaction's standing once matched (see the reports' definitions)."""
+
+    COMPLETE = "Complete"
+    MISSING_RECEIPT = "Missing Receipt"
+    MISSING_CODING = "Missing Coding"
+    MISSING_BOTH = "Missing Both"
+
+
+class Evidence(_Record):
+    """Why a transaction and an expense were matched, so a person can check it."""
+
+    employee: str = Field(description="the statement cardholder both resolve to")
+    via_alias: bool = Field(description="the expense's name reached the cardholder through the alias table")
+    amount: Amount
+    date_offset_days: int = Field(description="expense date minus transaction date")
+    merchant_similarity: float = Field(ge=0, le=100)
+    score: float
+    rules: list[str]
+
+
+class ReconciledTransaction(_Record):
+    """One statement transaction with its matched expense (if any) and its status."""
+
+    transaction: Transaction
+    expense: Expense | None = None
+    status: Status
+    evidence: Evidence | None = None
+    note: str | None = None
+
+
+class UnresolvedName(_Record):
+    """A name on one side that reaches nobody on the other, with a suggestion never applied."""
+
+    name: str
+    normalized: str
+    side: Literal["statement", "receipts"]
+    suggestion: str | None = None
+
+
+class Reconciliation(BaseModel):
+    """The whole result of matching one statement with one receipts report."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    statement_file: str | None = None
+    receipts_file: str | None = None
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    transactions: list[ReconciledTransaction] = []
+    unmatched_expenses: list[Expense] = []
+    unresolved_names: list[UnresolvedName] = []
+    checks: list[Check] = []
+    warnings: list[str] = []

@@ -87,3 +87,35 @@ def test_summary_and_save(
         str(len(truth["transactions"])),
     ]  # type: ignore[arg-type]
     assert len(json.loads(saved.read_text())["documents"][0]["transactions"]) == len(truth["transactions"])  # type: ignore[arg-type]
+
+
+class _Terminal:
+    """A stderr that says it is a terminal and keeps what is written."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.text += text
+        return len(text)
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
+
+
+@pytest.mark.parametrize(("quiet", "drawn"), [([], True), (["--quiet"], False)])
+def test_progress_bar_only_on_a_terminal_unless_quiet(
+    statement: tuple[Path, dict[str, object]],
+    monkeypatch: pytest.MonkeyPatch,
+    quiet: list[str],
+    drawn: bool,
+) -> None:
+    """On a terminal a page counter is drawn on stderr; --quiet turns it off (a pipe never sees it)."""
+    path, _ = statement
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert main(["extract", str(path), *quiet]) == 0
+    assert ("page" in terminal.text) is drawn

@@ -1,0 +1,41 @@
+"""One settings object, built at the edge (environment, `local.settings.json`) and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PvaultConventions(BaseModel):
+    """Fixed values of the accounts-payable import, as the export it replaces wrote them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    unit_of_measure: str = "LS"
+    tax: str = "XX"
+    pay_type_job: str = "2"
+    pay_type_gl: str = "1"
+    vendor_invoice_format: str = Field(
+        default="{card_last4}{month:%m}01{month:%y}",
+        description="card last 4 + MM01YY of the statement month",
+    )
+
+
+class Settings(BaseSettings):
+    """Everything a run may be told; every runtime reads the same names."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    date_window_days: int = Field(
+        default=3, ge=0, le=31, description="expense date within ± this of the transaction"
+    )
+    credits_need_refund: bool = Field(
+        default=True, description="a credit is Complete only with a refund expense"
+    )
+    aliases_file: Path = Field(default_factory=lambda: Path.home() / ".ccproc" / "aliases.json")
+    temp_storage_path: Path | None = Field(
+        default=None, description="scratch folder; the system's when unset"
+    )
+    pvault: PvaultConventions = PvaultConventions()
