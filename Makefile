@@ -42,6 +42,7 @@ test: lint typecheck unit
 # Long measurements; not part of the test suite.
 bench: $(STAMP)
 	$(BIN)/python -m bench.extraction
+	$(BIN)/python -m bench.reconcile
 
 golden: $(STAMP)
 	$(BIN)/python -m tests.builders golden

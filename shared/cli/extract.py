@@ -1,4 +1,4 @@
-"""`ccproc`: the command-line face of the product."""
+"""`ccproc extract` and `ccproc text`: documents in, their rows out."""
 
 from __future__ import annotations
 
@@ -6,23 +6,18 @@ import argparse
 import csv
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-from tqdm import tqdm
-
+from shared.cli.common import EXIT_FAILED, fail, progress_bar
 from shared.detect import detect
 from shared.errors import CcprocError
 from shared.extract import extract_document
 from shared.layouts import load_layouts
 from shared.models import Document, DocumentKind, Expense, Transaction
 from shared.read import PdfSource, first_text_page
-
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 TRANSACTION_COLUMNS = list(Transaction.model_fields)
 TRANSACTION_COLUMNS.remove("page")
@@ -45,31 +40,6 @@ def _page_range(text: str) -> tuple[int, int]:
     return start, stop
 
 
-@contextmanager
-def _progress(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on stderr when it is a terminal; nothing otherwise."""
-    if not enabled or not sys.stderr.isatty():
-        yield None
-        return
-    bar: Any = None
-
-    def update(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, desc=label, unit="page", file=sys.stderr, leave=False)
-        bar.update(done - bar.n)
-
-    try:
-        yield update
-    finally:
-        if bar is not None:
-            bar.close()
-
-
-def _fail(file: str, exc: CcprocError) -> None:
-    print(f"ccproc: {file}: {exc.message}", file=sys.stderr)
-
-
 def cmd_extract(args: argparse.Namespace) -> int:
     """Extract every document given; JSON or CSV on stdout, one line per failure on stderr."""
     layouts = load_layouts(*args.layouts)
@@ -77,7 +47,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     failed = False
     for file in args.files:
         try:
-            with _progress(not args.quiet, Path(file).name) as progress:
+            with progress_bar(not args.quiet, Path(file).name) as progress:
                 documents.append(
                     extract_document(
                         file,
@@ -88,7 +58,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
                     )
                 )
         except CcprocError as exc:
-            _fail(file, exc)
+            fail(file, exc)
             failed = True
         except OSError as exc:
             print(f"ccproc: {file}: cannot open: {exc.strerror}", file=sys.stderr)
@@ -188,7 +158,7 @@ def cmd_text(args: argparse.Namespace) -> int:
                 for line in lines:
                     print(line)
     except CcprocError as exc:
-        _fail(args.file, exc)
+        fail(args.file, exc)
         return EXIT_FAILED
     except OSError as exc:
         print(f"ccproc: {args.file}: cannot open: {exc.strerror}", file=sys.stderr)
@@ -196,50 +166,28 @@ def cmd_text(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line, every subcommand."""
-    parser = argparse.ArgumentParser(prog="ccproc", description="Credit Card Processor")
-    sub = parser.add_subparsers(dest="command", required=True)
+def add_pdf_options(p: argparse.ArgumentParser) -> None:
+    """--password and --layouts, for every subcommand that opens PDFs."""
+    p.add_argument("--password", help="password of an encrypted PDF")
+    p.add_argument(
+        "--layouts", type=Path, action="append", default=[], metavar="DIR",
+        help="a folder of extra statement layouts (JSON); may be repeated",
+    )  # fmt: skip
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--password", help="password of an encrypted PDF")
-        p.add_argument(
-            "--layouts", type=Path, action="append", default=[], metavar="DIR",
-            help="a folder of extra statement layouts (JSON); may be repeated",
-        )  # fmt: skip
 
+def register(sub: Any) -> None:
+    """Add `extract` and `text` to the command line."""
     extract = sub.add_parser("extract", help="extract transactions and expenses from PDFs")
     extract.add_argument("files", nargs="+", metavar="FILE")
     extract.add_argument("--format", choices=("json", "csv", "summary"), default="json")
     extract.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     extract.add_argument("--save", type=Path, metavar="FILE", help="also write the full JSON result to FILE")
     extract.add_argument("--processes", type=int, default=None, help="processes for long statements")
-    common(extract)
+    add_pdf_options(extract)
     extract.set_defaults(run=cmd_extract)
 
     text = sub.add_parser("text", help="show page text as the parser sees it")
     text.add_argument("file", metavar="FILE")
     text.add_argument("--pages", type=_page_range, help="pages to show, e.g. 2 or 1-3")
-    common(text)
+    add_pdf_options(text)
     text.set_defaults(run=cmd_text)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `ccproc` command."""
-    args = build_parser().parse_args(argv)
-    try:
-        code: int = args.run(args)
-    except CcprocError as exc:
-        print(f"ccproc: {exc.message}", file=sys.stderr)
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("ccproc: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
-    return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Name aliases: which normalised expense-system name belongs to which statement cardholder.
+
+`JANEQDOE` (typed `Jane Q. Doe` in the expense system) → `JANEDOE` (the statement's name). The
+store is an interface so the cloud pipeline can keep the table in storage; locally it is a JSON file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+from shared.errors import PermanentError
+
+_DROP = re.compile(r"[\s.]+")
+
+
+def normalise_name(name: str) -> str:
+    """Upper case, spaces and dots removed: `Jane Q. Doe` → `JANEQDOE`."""
+    return _DROP.sub("", name).upper()
+
+
+class AliasError(PermanentError):
+    """An alias that cannot be stored as asked."""
+
+    code = "invalid_alias"
+
+
+class AliasStore(Protocol):
+    """Where aliases persist between sessions."""
+
+    def load(self) -> dict[str, str]:
+        """Every alias, normalised name → cardholder."""
+        ...
+
+    def add(self, name: str, cardholder: str) -> tuple[str, str]:
+        """Map `name` to `cardholder` (both normalised); returns the stored pair."""
+        ...
+
+    def remove(self, name: str) -> bool:
+        """Forget `name`; False when it was not there."""
+        ...
+
+
+def _pair(name: str, cardholder: str) -> tuple[str, str]:
+    key, value = normalise_name(name), normalise_name(cardholder)
+    if not key or not value:
+        raise AliasError("an alias needs a name and a cardholder")
+    if key == value:
+        raise AliasError(f"{key} already is that cardholder's name; no alias needed")
+    return key, value
+
+
+class JsonFileAliasStore:
+    """Aliases in a JSON file, replaced atomically on every change."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> dict[str, str]:
+        """Every alias; an absent file is an empty table."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except json.JSONDecodeError as exc:
+            raise AliasError(f"the alias file {self.path} is not valid JSON: {exc.msg}") from exc
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise AliasError(f"the alias file {self.path} must map names to cardholder names")
+        return {normalise_name(k): normalise_name(v) for k, v in data.items()}
+
+    def add(self, name: str, cardholder: str) -> tuple[str, str]:
+        """Store one alias (replacing an earlier target for the same name)."""
+        key, value = _pair(name, cardholder)
+        table = self.load()
+        table[key] = value
+        self._save(table)
+        return key, value
+
+    def remove(self, name: str) -> bool:
+        """Remove one alias."""
+        table = self.load()
+        if table.pop(normalise_name(name), None) is None:
+            return False
+        self._save(table)
+        return True
+
+    def _save(self, table: dict[str, str]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".aliases-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(dict(sorted(table.items())), handle, indent=2)
+            handle.write("\n")
+        Path(tmp).replace(self.path)

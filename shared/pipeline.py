@@ -1,0 +1,62 @@
+"""The offline use case: PDFs on disk in, reconciliation and every report out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from shared.aliases import AliasStore
+from shared.errors import PermanentError
+from shared.extract import extract_document
+from shared.layouts import StatementLayout
+from shared.match import reconcile
+from shared.models import Document, DocumentKind, Reconciliation
+from shared.report import write_reports
+from shared.settings import Settings
+
+Stage = Callable[[str], Callable[[int, int], None] | None]
+
+
+class TooManyDocumentsError(PermanentError):
+    """More than one statement, or more than one receipts report, was given."""
+
+    code = "too_many_documents"
+
+
+def reconcile_files(
+    files: Sequence[Path],
+    out_dir: Path,
+    *,
+    settings: Settings,
+    aliases: AliasStore,
+    password: str | None = None,
+    layouts: Sequence[StatementLayout] | None = None,
+    stage: Stage | None = None,
+) -> tuple[Reconciliation, list[Path]]:
+    """Extract a statement and/or a receipts report (kinds detected), match them, write the reports."""
+    documents: dict[DocumentKind, tuple[Path, Document]] = {}
+    for path in files:
+        progress = stage(f"reading {path.name}") if stage else None
+        document = extract_document(path, password=password, layouts=layouts, progress=progress)
+        if document.kind in documents:
+            raise TooManyDocumentsError(
+                f"{path.name} and {documents[document.kind][0].name} are both a {document.kind.value} "
+                "document: give one statement and one receipts report"
+            )
+        documents[document.kind] = (path, document)
+    statement = documents.get(DocumentKind.CARDHOLDER_ACTIVITY)
+    receipts = documents.get(DocumentKind.RECEIPT_IMAGES)
+    result = reconcile(
+        statement[1] if statement else None,
+        receipts[1] if receipts else None,
+        aliases=aliases.load(),
+        settings=settings,
+    )
+    written = write_reports(
+        result,
+        out_dir,
+        receipts_pdf=receipts[0] if receipts else None,
+        settings=settings,
+        progress=stage("cutting receipts") if stage else None,
+    )
+    return result, written

@@ -1,0 +1,123 @@
+"""Stage 4 — report: one reconciliation in, the files finance staff get back out.
+
+`REPORTS` names every report file and its media type (what an HTTP API serves); `write_reports`
+writes them all into one folder, plus one receipt PDF per matched expense under `receipts/`:
+
+| name | file | module |
+|---|---|---|
+| `exceptions` | `exceptions.xlsx` | `workbook` |
+| `pvault` | `pvault.csv` | `csv_files` |
+| `transactions` | `transactions.csv` | `csv_files` |
+| `receipts` | `receipts.zip` | `receipt_pdfs` |
+| `reconciliation` | `reconciliation.json` | `json_file` |
+
+No report carries a full card number: cards print as `**** **** **** 0001`, and free text is
+masked the same way wherever it holds a run of digits shaped like a card number.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from shared.errors import CcprocError
+from shared.models import Reconciliation
+from shared.report.csv_files import write_pvault_csv, write_transactions_csv
+from shared.report.json_file import write_reconciliation_json
+from shared.report.receipt_pdfs import ReceiptPdfs, cut_receipts, zip_files
+from shared.report.workbook import write_workbook
+from shared.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+RECEIPTS_DIR = "receipts"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFile:
+    """One downloadable report: the name an API knows it by, its file name and media type."""
+
+    name: str
+    file_name: str
+    media_type: str
+
+
+REPORTS: Mapping[str, ReportFile] = MappingProxyType(
+    {
+        report.name: report
+        for report in (
+            ReportFile(
+                "exceptions",
+                "exceptions.xlsx",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            ReportFile("pvault", "pvault.csv", "text/csv; charset=utf-8"),
+            ReportFile("transactions", "transactions.csv", "text/csv; charset=utf-8"),
+            ReportFile("receipts", "receipts.zip", "application/zip"),
+            ReportFile("reconciliation", "reconciliation.json", "application/json"),
+        )
+    }
+)
+
+
+def write_reports(
+    reconciliation: Reconciliation,
+    out_dir: Path,
+    *,
+    receipts_pdf: Path | None,
+    settings: Settings,
+    password: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Path]:
+    """Write every report of `REPORTS` into `out_dir` and the receipt PDFs into `out_dir/receipts/`.
+
+    Without a receipts report (`receipts_pdf` None) no receipt PDFs are cut and the ZIP is empty;
+    every other report still comes out, and so it does if the receipts report cannot be opened
+    (the reason is among the warnings of `reconciliation.json`). `password` opens an encrypted
+    receipts report. `progress(done, total)` counts one step per matched expense and one per report
+    file. Returns the paths written: the reports in `REPORTS` order, then the receipt PDFs.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    matched = sum(rt.expense is not None for rt in reconciliation.transactions) if receipts_pdf else 0
+    total = matched + len(REPORTS)
+    step = 0
+
+    def advance(done: int = 1) -> None:
+        nonlocal step
+        step += done
+        if progress is not None:
+            progress(step, total)
+
+    receipts = ReceiptPdfs()
+    if receipts_pdf is not None:
+        try:
+            receipts = cut_receipts(
+                reconciliation,
+                receipts_pdf,
+                out_dir / RECEIPTS_DIR,
+                password=password,
+                progress=lambda _done, _total: advance(),
+            )
+        except CcprocError as exc:
+            logger.warning("receipt PDFs not cut: %s", exc)
+            receipts.problems.append(f"receipt PDFs not cut: {exc}")
+        if step < matched:  # the report could not be opened: count its expenses as done
+            advance(matched - step)
+    names = {index: path.name for index, path in receipts.files.items()}
+    pdfs = [receipts.files[index] for index in sorted(receipts.files)]
+
+    paths = {name: out_dir / report.file_name for name, report in REPORTS.items()}
+    write_workbook(reconciliation, paths["exceptions"], names)
+    advance()
+    write_pvault_csv(reconciliation, paths["pvault"], settings.pvault)
+    advance()
+    write_transactions_csv(reconciliation, paths["transactions"], names)
+    advance()
+    zip_files(pdfs, paths["receipts"])
+    advance()
+    write_reconciliation_json(reconciliation, paths["reconciliation"], names, receipts.problems)
+    advance()
+    return [*paths.values(), *pdfs]

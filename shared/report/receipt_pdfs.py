@@ -1,0 +1,147 @@
+"""Receipt PDFs: each matched expense's pages cut out of the Receipt Images Report, and a ZIP of them.
+
+Pages are *copied* (pypdf `PdfWriter.add_page`): the receipt images keep their original JPEG bytes,
+nothing is decoded or re-encoded, so cutting is fast and the receipts look exactly as scanned.
+
+Memory does not grow with the report: it is opened once, through `PdfSource` (a file handle, not
+the whole file in memory), and after each expense the large streams pypdf resolved while copying
+are dropped from the reader's cache, as the extraction stage does after each page. Each small PDF
+is written and released before the next is started.
+
+Files are named `<employee>_<date>_<amount>_<transaction#>.pdf` (employee = the statement's
+cardholder, date = transaction date), using only ASCII letters, digits, `.` and `-` inside each
+part, so they are safe on every filesystem; a name already taken (compared case-insensitively, for
+Windows and macOS) gets `-2`, `-3`, ... before `.pdf`.
+
+The ZIP stores the PDFs without compressing them (ZIP_STORED): they are almost entirely JPEG data,
+already compressed, so deflating would cost time for a gain of a percent or two.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pypdf
+
+from shared.errors import CcprocError, PermanentError
+from shared.models import ReconciledTransaction, Reconciliation
+from shared.read import PdfSource
+from shared.report.fields import employee_label, money, redact
+
+logger = logging.getLogger(__name__)
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
+_PART_MAX = 40
+
+
+@dataclass
+class ReceiptPdfs:
+    """What cutting produced: PDFs by position in `reconciliation.transactions`, and what went wrong."""
+
+    files: dict[int, Path] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def _part(text: str, fallback: str) -> str:
+    """One filesystem-safe name part: ASCII letters, digits, `.` and `-` only."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    cleaned = _UNSAFE.sub("-", ascii_text).strip(".-")[:_PART_MAX].strip(".-")
+    return cleaned or fallback
+
+
+def receipt_file_name(rt: ReconciledTransaction) -> str:
+    """`<employee>_<date>_<amount>_<transaction#>.pdf` for a transaction, filesystem-safe."""
+    tx = rt.transaction
+    parts = (
+        _part(employee_label(rt), "unknown"),
+        tx.transaction_date.isoformat(),
+        money(tx.net),  # digits, a point and perhaps a minus: safe as it is
+        _part(redact(tx.transaction_number), "no-number"),
+    )
+    return "_".join(parts) + ".pdf"
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    stem, suffix, n = name.removesuffix(".pdf"), ".pdf", 1
+    while name.lower() in taken:
+        n += 1
+        name = f"{stem}-{n}{suffix}"
+    taken.add(name.lower())
+    return name
+
+
+def cut_receipts(
+    reconciliation: Reconciliation,
+    receipts_pdf: Path,
+    out_dir: Path,
+    *,
+    password: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ReceiptPdfs:
+    """Write one PDF per matched expense into `out_dir`, its pages copied from `receipts_pdf`.
+
+    An expense whose pages cannot be copied (outside the file, or damaged) gets no PDF and a line
+    in `problems`; the others still come out. `password` opens an encrypted report.
+    `progress(done, total)` is called after each expense.
+    """
+    matched = [(i, rt) for i, rt in enumerate(reconciliation.transactions) if rt.expense is not None]
+    result = ReceiptPdfs()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    taken: set[str] = set()
+    with PdfSource(receipts_pdf, password) as source:
+        for done, (index, rt) in enumerate(matched, start=1):
+            path = out_dir / _unique(receipt_file_name(rt), taken)
+            try:
+                _cut(source, rt, path)
+            except CcprocError as exc:
+                path.unlink(missing_ok=True)
+                problem = f"transaction {rt.transaction.transaction_number}: no receipt PDF: {exc}"
+                logger.warning(problem)
+                result.problems.append(problem)
+            else:
+                result.files[index] = path
+            if progress is not None:
+                progress(done, len(matched))
+        result.problems.extend(f"receipts report: {w}" for w in source.warnings)
+    return result
+
+
+def _cut(source: PdfSource, rt: ReconciledTransaction, path: Path) -> None:
+    assert rt.expense is not None  # only matched transactions are cut
+    pages = rt.expense.pages
+    outside = [p for p in pages if p > source.page_count]
+    if outside:
+        raise PermanentError(
+            f"expense {rt.expense.expense_id} names pages {outside} of a {source.page_count}-page report"
+        )
+    # PdfSource's reader, error translation and cache trimming are the ones extraction uses:
+    # the report is opened once, and the reader keeps no large stream from one expense to the next.
+    reader = source._reader
+
+    def copy() -> pypdf.PdfWriter:
+        writer = pypdf.PdfWriter()
+        for number in pages:
+            writer.add_page(reader.pages[number - 1])  # clones the page's objects, bytes as stored
+        return writer
+
+    try:
+        writer: pypdf.PdfWriter = source._guard(copy)
+    finally:
+        source._trim_cache()
+    # Written outside the guard: a full disk is an error of ours to raise, not a damaged PDF.
+    with path.open("wb") as handle:
+        writer.write(handle)
+
+
+def zip_files(files: Iterable[Path], zip_path: Path) -> Path:
+    """Write a ZIP of `files` (stored, not compressed: see the module docstring); return its path."""
+    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for path in files:
+            archive.write(path, arcname=path.name)
+    return zip_path
