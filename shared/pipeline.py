@@ -57,6 +57,7 @@ def reconcile_files(
         out_dir,
         receipts_pdf=receipts[0] if receipts else None,
         settings=settings,
+        password=password,
         progress=stage("cutting receipts") if stage else None,
     )
     return result, written

@@ -228,6 +228,23 @@ class PdfSource:
         self._last = PageText(index + 1, tuple(runs))
         return self._last
 
+    def copy_pages(self, numbers: Sequence[int]) -> pypdf.PdfWriter:
+        """A new PDF of the given 1-based pages, copied as stored (images are not re-encoded);
+        what the copy made pypdf cache is dropped after, as for text."""
+        reader = self._reader
+
+        def copy() -> pypdf.PdfWriter:
+            writer = pypdf.PdfWriter()
+            for number in numbers:
+                writer.add_page(reader.pages[number - 1])
+            return writer
+
+        try:
+            writer: pypdf.PdfWriter = self._guard(copy)
+        finally:
+            self._trim_cache()
+        return writer
+
     def pages(self, start: int = 0, stop: int | None = None) -> Iterator[PageText]:
         """Pages `start`..`stop` (0-based, stop exclusive) in order; an unreadable page is reported
         in `warnings` and yields no text, so one bad page does not cost the rest of the file."""

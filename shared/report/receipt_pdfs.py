@@ -27,8 +27,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pypdf
-
 from shared.errors import CcprocError, PermanentError
 from shared.models import ReconciledTransaction, Reconciliation
 from shared.read import PdfSource
@@ -120,20 +118,8 @@ def _cut(source: PdfSource, rt: ReconciledTransaction, path: Path) -> None:
         raise PermanentError(
             f"expense {rt.expense.expense_id} names pages {outside} of a {source.page_count}-page report"
         )
-    # PdfSource's reader, error translation and cache trimming are the ones extraction uses:
-    # the report is opened once, and the reader keeps no large stream from one expense to the next.
-    reader = source._reader
-
-    def copy() -> pypdf.PdfWriter:
-        writer = pypdf.PdfWriter()
-        for number in pages:
-            writer.add_page(reader.pages[number - 1])  # clones the page's objects, bytes as stored
-        return writer
-
-    try:
-        writer: pypdf.PdfWriter = source._guard(copy)
-    finally:
-        source._trim_cache()
+    # The report is opened once; the source keeps no large stream from one expense to the next.
+    writer = source.copy_pages(pages)
     # Written outside the guard: a full disk is an error of ours to raise, not a damaged PDF.
     with path.open("wb") as handle:
         writer.write(handle)
