@@ -80,6 +80,10 @@ def main() -> None:
         done = subprocess.run([sys.executable, "-c", probe, *cmd], capture_output=True, text=True, check=True)
         peaks[name] = int(done.stdout.strip()) / 1024
     print(f"  peak RSS extraction: {peaks['extract']:.0f} MB, reconcile: {peaks['reconcile']:.0f} MB")
+    print(
+        f"  {'PASS' if reconcile_wall <= 1.3 * extract_wall else 'MISS'}  reconcile <= 1.3x extraction; "
+        f"{'PASS' if peaks['reconcile'] <= 120 else 'MISS'}  reconcile peak RSS <= 120 MB"
+    )
 
     result = json.loads((out / "reconciliation.json").read_text())
     got = {t["expense_id"]: t["transaction_number"] for t in result["transactions"] if t["expense_id"]}

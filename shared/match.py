@@ -3,8 +3,9 @@
 Rules, in order: the employee (cardholder name = expense name normalised, or through the alias
 table), the amount (expense amount = Net Cost to the cent, sign included, so a credit only meets a
 refund), the date (within ± the window), and merchant similarity as the tie-breaker. Candidates
-sharing an employee and an amount are assigned as a whole — the best total score, not the first
-in file order — with the Hungarian method (scipy's `linear_sum_assignment`).
+sharing an employee and an amount are assigned as a whole — the most pairs, then the best total
+score, not the first in file order — with the Hungarian method (the `munkres` package: pure Python,
+no numpy/scipy, whose import alone would cost more memory than extracting a 500 MB report).
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-import numpy as np
+from munkres import DISALLOWED, Munkres
 from rapidfuzz import fuzz, process, utils
-from scipy.optimize import linear_sum_assignment
 
 from shared.aliases import normalise_name
 from shared.models import (
@@ -35,7 +35,6 @@ CENT = Decimal("0.01")
 DAY_PENALTY = 15.0  # one day off costs more than any merchant spelling can win back
 MERCHANT_WEIGHT = 0.1
 SUGGEST_MIN_SIMILARITY = 80.0
-_FORBIDDEN = -1e9
 
 
 def _cents(amount: Decimal) -> Decimal:
@@ -135,20 +134,44 @@ def match(
         candidates = by_key_e.get(key)
         if not candidates:
             continue
-        scores = np.full((len(t_indices), len(candidates)), _FORBIDDEN)
-        found: dict[tuple[int, int], Evidence] = {}
+        found: dict[tuple[int, int], tuple[float, Evidence]] = {}
         for r, i in enumerate(t_indices):
             for c, (j, person) in enumerate(candidates):
                 scored = _evidence(transactions[i], expenses[j], person, window)
                 if scored is not None:
-                    scores[r, c], found[(r, c)] = scored
-        if not found:
-            continue
-        rows, cols = linear_sum_assignment(scores, maximize=True)
-        for r, c in zip(rows, cols, strict=True):
-            if (r, c) in found:
-                pairs[t_indices[r]] = (candidates[c][0], found[(r, c)])
+                    found[(r, c)] = scored
+        for (r, c), evidence in _assign(found, len(t_indices), len(candidates), window).items():
+            pairs[t_indices[r]] = (candidates[c][0], evidence)
     return pairs, resolved_names
+
+
+def _assign(
+    found: dict[tuple[int, int], tuple[float, Evidence]], rows: int, cols: int, window: int
+) -> dict[tuple[int, int], Evidence]:
+    """The most pairs, then the highest total score: one Hungarian assignment over the candidates.
+
+    Each row and column may also stay unpaired (a dummy partner at cost 0); a real pair's weight is
+    a base larger than any sum of score differences, so one more pair always beats better scores.
+    """
+    if not found:
+        return {}
+    if len(found) == 1:
+        ((pair, (_, evidence)),) = found.items()
+        return {pair: evidence}
+    spread = DAY_PENALTY * window + MERCHANT_WEIGHT * 100
+    base = (min(rows, cols) + 1) * spread + 1
+    size = rows + cols
+    cost: list[list[object]] = [[DISALLOWED] * size for _ in range(size)]
+    for (r, c), (score, _) in found.items():
+        cost[r][c] = -(base + score)
+    for r in range(rows):
+        cost[r][cols + r] = 0  # row r unpaired
+    for c in range(cols):
+        cost[rows + c][c] = 0  # column c unpaired
+        for r in range(rows):
+            cost[rows + c][cols + r] = 0  # dummy with dummy
+    chosen = Munkres().compute(cost)  # type: ignore[arg-type]
+    return {(r, c): found[(r, c)][1] for r, c in chosen if (r, c) in found}
 
 
 def _unresolved(
