@@ -8,12 +8,19 @@ OUT ?= out
 
 .PHONY: setup run test lint typecheck unit bench golden clean
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+NODE_STAMP := node_modules/.installed
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml $(NODE_STAMP)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Azurite, the local Azure Storage emulator, pinned in package-lock.json.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
 
 setup: $(STAMP)
 

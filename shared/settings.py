@@ -26,7 +26,7 @@ class PvaultConventions(BaseModel):
 class Settings(BaseSettings):
     """Everything a run may be told; every runtime reads the same names."""
 
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True, populate_by_name=True)
 
     date_window_days: int = Field(
         default=3, ge=0, le=31, description="expense date within ± this of the transaction"
@@ -39,3 +39,18 @@ class Settings(BaseSettings):
         default=None, description="scratch folder; the system's when unset"
     )
     pvault: PvaultConventions = PvaultConventions()
+
+    # The pipeline's storage: names shared by the Functions bindings (%NAME%), Kubernetes and local runs.
+    storage_connection: str = Field(default="", alias="AzureWebJobsStorage", repr=False)
+    uploads_container: str = "uploads"
+    sessions_container: str = "sessions"
+    results_queue: str = "results"
+    max_upload_bytes: int = Field(
+        default=100 * 1024 * 1024, description="largest PUT body; bigger files use a SAS URL"
+    )
+    upload_url_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    retention_days: int = Field(default=90, ge=1)
+    orphan_upload_hours: int = Field(default=24, ge=1)
+    extract_processes: int | None = Field(
+        default=None, description="processes for long statements; cores if unset"
+    )

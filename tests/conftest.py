@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from reportlab.lib.pagesizes import landscape, letter
 from reportlab.pdfgen import canvas
+
+from shared.azure_storage import AzureStorage
+from tests.azurite import Azurite, AzuriteError
 
 WritePdf = Callable[..., Path]
 
@@ -53,3 +56,34 @@ def text_pdf(tmp_path: Path) -> WritePdf:
         return write_text_pdf(tmp_path / name, pages)
 
     return make
+
+
+# -- storage against Azurite ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[Azurite]:
+    """Azurite's blob and queue services for the whole run; fails (never skips) when not installed."""
+    instance = Azurite()
+    try:
+        instance.start()
+    except AzuriteError as exc:
+        failure = str(exc)
+    else:
+        failure = ""
+    if failure:
+        pytest.fail(failure, pytrace=False)
+    try:
+        yield instance
+    finally:
+        instance.stop()
+
+
+@pytest.fixture
+def storage(azurite: Azurite) -> Iterator[AzureStorage]:
+    """An `AzureStorage` on the session's Azurite (tests keep apart by container name)."""
+    gateway = AzureStorage(azurite.connection_string)
+    try:
+        yield gateway
+    finally:
+        gateway.close()

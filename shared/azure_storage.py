@@ -1,0 +1,348 @@
+"""`Storage` on Azure Blob and Queue storage (and Azurite, which speaks the same protocol).
+
+Built from a connection string handed in by the edge; nothing here reads the environment.
+SDK errors become the gateway's own: a missing blob or queue is `NotFoundError`, a lost conditional
+write is `ConflictError`, and an unreachable service or a 5xx answer is `StorageUnavailableError`
+(a `TransientError`). The SDK clients keep their built-in retry policy (exponential backoff), so a
+`StorageUnavailableError` means the retries were already spent.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import dataclasses
+import datetime as dt
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, cast
+
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from azure.storage.blob import (
+    BlobClient,
+    BlobProperties,
+    BlobSasPermissions,
+    BlobServiceClient,
+    ContainerClient,
+    ContentSettings,
+    generate_blob_sas,
+)
+from azure.storage.queue import (
+    QueueClient,
+    QueueServiceClient,
+    TextBase64DecodePolicy,
+    TextBase64EncodePolicy,
+)
+
+from shared.storage import (
+    CREATE_ONLY,
+    BlobInfo,
+    ConflictError,
+    Message,
+    NotFoundError,
+    Readable,
+    StorageUnavailableError,
+)
+
+# Blobs move in blocks of this size, so no upload or download holds more than a few blocks in memory
+# (the SDK defaults would send up to 64 MiB and fetch up to 32 MiB in a single request).
+BLOCK_SIZE = 4 * 1024 * 1024
+UPLOAD_CONCURRENCY = 2
+COPY_POLL_SECONDS = 0.2
+COPY_TIMEOUT_SECONDS = 600.0
+
+
+@contextlib.contextmanager
+def _mapped_errors(what: str) -> Iterator[None]:
+    """Turn an SDK error raised inside the block into the gateway's error for `what`."""
+    try:
+        yield
+    except ResourceNotFoundError as exc:
+        raise NotFoundError(f"{what}: not found") from exc
+    except (ResourceExistsError, ResourceModifiedError) as exc:
+        raise ConflictError(f"{what}: changed or exists since it was read") from exc
+    except (ServiceRequestError, ServiceResponseError) as exc:
+        raise StorageUnavailableError(f"{what}: storage unreachable ({exc.message})") from exc
+    except HttpResponseError as exc:
+        if exc.status_code == 412:
+            raise ConflictError(f"{what}: changed since it was read") from exc
+        if exc.status_code is not None and exc.status_code >= 500:
+            raise StorageUnavailableError(f"{what}: storage error {exc.status_code}") from exc
+        raise
+
+
+def _quoted(etag: str) -> str:
+    """ETags in one form, quoted as the HTTP headers carry them (listings may omit the quotes)."""
+    return etag if etag.startswith('"') else f'"{etag}"'
+
+
+def _blob_info(props: BlobProperties) -> BlobInfo:
+    """The gateway's view of SDK blob properties."""
+    return BlobInfo(
+        name=props.name,
+        size=props.size,
+        etag=_quoted(props.etag),
+        last_modified=props.last_modified,
+        metadata=dict(props.metadata or {}),
+    )
+
+
+class AzureStorage:
+    """Blobs and queues in one storage account; containers and queues are created on first use."""
+
+    def __init__(self, connection_string: str, *, retry_total: int = 3) -> None:
+        """Connect lazily to the account in `connection_string`.
+
+        `retry_total`: retries of the SDK's exponential backoff policy (3 is its default; tests use 0
+        to fail fast).
+        """
+        self._blobs = BlobServiceClient.from_connection_string(
+            connection_string,
+            retry_total=retry_total,
+            max_single_put_size=BLOCK_SIZE,
+            max_block_size=BLOCK_SIZE,
+            max_single_get_size=BLOCK_SIZE,
+            max_chunk_get_size=BLOCK_SIZE,
+        )
+        self._queues = QueueServiceClient.from_connection_string(connection_string, retry_total=retry_total)
+        # Only grows; two threads creating the same container at once cost one extra call, no error.
+        self._containers: set[str] = set()
+        self._queue_clients: dict[str, QueueClient] = {}
+
+    def close(self) -> None:
+        """Close the connections the clients hold open."""
+        self._blobs.close()
+        self._queues.close()
+
+    # -- blobs --------------------------------------------------------------------------------
+    def _container(self, container: str) -> ContainerClient:
+        client = self._blobs.get_container_client(container)
+        if container not in self._containers:
+            with _mapped_errors(f"container {container}"), contextlib.suppress(ResourceExistsError):
+                client.create_container()
+            self._containers.add(container)
+        return client
+
+    def _blob(self, container: str, name: str) -> BlobClient:
+        return self._container(container).get_blob_client(name)
+
+    def put_bytes(
+        self,
+        container: str,
+        name: str,
+        data: bytes,
+        *,
+        content_type: str = "application/octet-stream",
+        if_match: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> str:
+        """Write a whole blob; returns its new ETag. `if_match`: an ETag or CREATE_ONLY."""
+        blob = self._blob(container, name)
+        # overwrite=False makes the SDK send If-None-Match: *, so an existing blob answers 409.
+        # The SDK wants the etag keywords absent, not None, when there is no condition.
+        conditions: dict[str, Any] = {"overwrite": if_match != CREATE_ONLY}
+        if if_match not in (None, CREATE_ONLY):
+            conditions |= {"etag": if_match, "match_condition": MatchConditions.IfNotModified}
+        what = f"blob {container}/{name}"
+        try:
+            with _mapped_errors(what):
+                result = blob.upload_blob(
+                    data,
+                    length=len(data),
+                    metadata=metadata,
+                    content_settings=ContentSettings(content_type=content_type),
+                    **conditions,
+                )
+        except NotFoundError as exc:
+            # If-Match against a blob deleted since it was read: the writer lost the race.
+            raise ConflictError(f"{what}: deleted since it was read") from exc
+        return _quoted(str(result["etag"]))
+
+    def put_stream(
+        self,
+        container: str,
+        name: str,
+        stream: Readable,
+        *,
+        length: int | None = None,
+        content_type: str = "application/octet-stream",
+        metadata: dict[str, str] | None = None,
+    ) -> str:
+        """Write a blob from a stream, in blocks, never holding it whole; returns its ETag."""
+        blob = self._blob(container, name)
+        with _mapped_errors(f"blob {container}/{name}"):
+            result = blob.upload_blob(
+                # The SDK needs only read(size) here: without seek/tell it reads block after block.
+                cast(IO[bytes], stream),
+                length=length,
+                metadata=metadata,
+                overwrite=True,
+                content_settings=ContentSettings(content_type=content_type),
+                max_concurrency=UPLOAD_CONCURRENCY,
+            )
+        return _quoted(str(result["etag"]))
+
+    def put_file(
+        self, container: str, name: str, path: Path, *, content_type: str = "application/octet-stream"
+    ) -> str:
+        """Upload a local file in blocks; returns its ETag."""
+        with path.open("rb") as fh:
+            return self.put_stream(container, name, fh, length=path.stat().st_size, content_type=content_type)
+
+    def get_bytes(self, container: str, name: str) -> tuple[bytes, str]:
+        """A small blob's bytes and ETag; NotFoundError when absent."""
+        with _mapped_errors(f"blob {container}/{name}"):
+            download = self._blob(container, name).download_blob()
+            return download.readall(), _quoted(download.properties.etag)
+
+    def download_to(self, container: str, name: str, path: Path) -> int:
+        """Stream a blob into a local file (scratch space); returns the bytes written."""
+        with _mapped_errors(f"blob {container}/{name}"):
+            download = self._blob(container, name).download_blob()
+            with path.open("wb") as fh:
+                return download.readinto(fh)
+
+    def open_read(self, container: str, name: str) -> Iterator[bytes]:
+        """A blob's content as chunks, for streaming it to an HTTP client.
+
+        The first request is made here, so a missing blob raises before any chunk is handed out.
+        """
+        what = f"blob {container}/{name}"
+        with _mapped_errors(what):
+            download = self._blob(container, name).download_blob()
+
+        def chunks() -> Iterator[bytes]:
+            with _mapped_errors(what):
+                yield from download.chunks()
+
+        return chunks()
+
+    def info(self, container: str, name: str) -> BlobInfo:
+        """Size, ETag, time and metadata of one blob; NotFoundError when absent."""
+        with _mapped_errors(f"blob {container}/{name}"):
+            return _blob_info(self._blob(container, name).get_blob_properties())
+
+    def list(self, container: str, prefix: str = "") -> Iterator[BlobInfo]:
+        """Blobs whose names start with `prefix`, in name order, metadata included."""
+        client = self._container(container)
+        with _mapped_errors(f"container {container}"):
+            for props in client.list_blobs(name_starts_with=prefix or None, include=["metadata"]):
+                yield _blob_info(props)
+
+    def delete(self, container: str, name: str) -> bool:
+        """Delete one blob; False when it was already gone."""
+        with _mapped_errors(f"blob {container}/{name}"):
+            try:
+                self._blob(container, name).delete_blob()
+            except ResourceNotFoundError:
+                return False
+        return True
+
+    def copy(self, source_container: str, source_name: str, container: str, name: str) -> None:
+        """Server-side copy of a blob (waits until the copy is complete)."""
+        source = self._blob(source_container, source_name)
+        target = self._blob(container, name)
+        what = f"copy {source_container}/{source_name} to {container}/{name}"
+        with _mapped_errors(what):
+            status: object = target.start_copy_from_url(source.url)["copy_status"]
+            deadline = time.monotonic() + COPY_TIMEOUT_SECONDS
+            # Copies within one account are usually done on return (always, on Azurite); poll anyway.
+            while status == "pending":
+                if time.monotonic() > deadline:
+                    target.abort_copy(target.get_blob_properties().copy.id or "")
+                    raise StorageUnavailableError(f"{what}: not done after {COPY_TIMEOUT_SECONDS:.0f} s")
+                time.sleep(COPY_POLL_SECONDS)
+                status = target.get_blob_properties().copy.status
+        if status != "success":
+            raise StorageUnavailableError(f"{what}: copy ended {status}")
+
+    def upload_url(self, container: str, name: str, *, minutes: int) -> str:
+        """A URL allowing one PUT (create/write only) of this one blob for `minutes`.
+
+        A blob SAS signed with the account key: create and write only (it can neither read, list
+        nor delete), scoped to this blob name, no start time (so clock skew cannot make it not yet
+        valid), expiring `minutes` from now. The client PUTs with `x-ms-blob-type: BlockBlob`.
+        """
+        blob = self._blob(container, name)
+        account_key = getattr(self._blobs.credential, "account_key", None)
+        if not self._blobs.account_name or not account_key:
+            raise ValueError("upload URLs need a connection string with AccountName and AccountKey")
+        sas = generate_blob_sas(
+            account_name=self._blobs.account_name,
+            container_name=container,
+            blob_name=name,
+            account_key=account_key,
+            permission=BlobSasPermissions(create=True, write=True),
+            expiry=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes),
+        )
+        return f"{blob.url}?{sas}"
+
+    # -- queues -------------------------------------------------------------------------------
+    def _queue(self, queue: str) -> QueueClient:
+        client = self._queue_clients.get(queue)
+        if client is None:
+            # Base64 text on the wire: the Azure Functions queue trigger decodes Base64 by default
+            # (host.json `extensions.queues.messageEncoding`), so plain text would not reach it.
+            client = self._queues.get_queue_client(
+                queue,
+                message_encode_policy=TextBase64EncodePolicy(),
+                message_decode_policy=TextBase64DecodePolicy(),
+            )
+            with _mapped_errors(f"queue {queue}"), contextlib.suppress(ResourceExistsError):
+                client.create_queue()
+            self._queue_clients[queue] = client
+        return client
+
+    def send(self, queue: str, content: str) -> None:
+        """Put a message on a queue."""
+        client = self._queue(queue)
+        with _mapped_errors(f"queue {queue}"):
+            client.send_message(content)
+
+    def receive(self, queue: str, *, visibility_seconds: int, limit: int = 1) -> builtins.list[Message]:
+        """Take up to `limit` messages, invisible to others for `visibility_seconds`."""
+        client = self._queue(queue)
+        with _mapped_errors(f"queue {queue}"):
+            received = client.receive_messages(
+                messages_per_page=min(limit, 32), max_messages=limit, visibility_timeout=visibility_seconds
+            )
+            return [
+                Message(
+                    id=m.id,
+                    pop_receipt=m.pop_receipt or "",
+                    content=str(m.content),
+                    dequeue_count=m.dequeue_count or 0,
+                )
+                for m in received
+            ]
+
+    def extend(self, queue: str, message: Message, *, visibility_seconds: int) -> Message:
+        """Keep a message hidden longer (returns it with its new pop receipt)."""
+        client = self._queue(queue)
+        with _mapped_errors(f"message {message.id} on queue {queue}"):
+            # No content given: only the visibility changes, the text stays as sent.
+            updated = client.update_message(
+                message.id, pop_receipt=message.pop_receipt, visibility_timeout=visibility_seconds
+            )
+        return dataclasses.replace(message, pop_receipt=updated.pop_receipt or message.pop_receipt)
+
+    def remove(self, queue: str, message: Message) -> None:
+        """Delete a handled message."""
+        client = self._queue(queue)
+        with _mapped_errors(f"message {message.id} on queue {queue}"):
+            client.delete_message(message.id, pop_receipt=message.pop_receipt)
+
+    def peek_count(self, queue: str) -> int:
+        """Approximate number of messages on a queue."""
+        client = self._queue(queue)
+        with _mapped_errors(f"queue {queue}"):
+            return client.get_queue_properties().approximate_message_count or 0

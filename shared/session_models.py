@@ -1,0 +1,103 @@
+"""What a session is, as stored: a manifest, one record per file, and the view the API returns."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.models import DocumentKind
+
+
+def now() -> dt.datetime:
+    """The current time, in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class SessionStatus(StrEnum):
+    """A session's life: files come in while open; processing until every report is written."""
+
+    OPEN = "open"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class FileStatus(StrEnum):
+    """One uploaded file's life."""
+
+    AWAITING_UPLOAD = "awaiting_upload"  # an upload URL was handed out; the PUT has not arrived
+    UPLOADED = "uploaded"  # waiting in the uploads container for extraction
+    EXTRACTED = "extracted"
+    FAILED = "failed"
+
+    @property
+    def terminal(self) -> bool:
+        """True once nothing more will happen to the file."""
+        return self in (FileStatus.EXTRACTED, FileStatus.FAILED)
+
+
+class _Stored(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Summary(_Stored):
+    """Counts of a completed session, for lists and progress."""
+
+    transactions: int = 0
+    expenses: int = 0
+    statuses: dict[str, int] = {}
+    unmatched_expenses: int = 0
+    unresolved_names: int = 0
+    checks: int = 0
+
+
+class SessionManifest(_Stored):
+    """The session blob: its state, written only under an ETag condition."""
+
+    id: str
+    status: SessionStatus = SessionStatus.OPEN
+    created: dt.datetime
+    updated: dt.datetime
+    process_requested: dt.datetime | None = None
+    completed: dt.datetime | None = None
+    runs: int = 0
+    error: str | None = None
+    summary: Summary | None = None
+    reports: list[str] = []
+    receipt_pdfs: list[str] = []
+
+
+class FileRecord(_Stored):
+    """One file of a session, its own blob so concurrent extractions never overwrite each other."""
+
+    id: str
+    name: str
+    status: FileStatus
+    size: int | None = None
+    uploaded: dt.datetime | None = None
+    extracted: dt.datetime | None = None
+    kind: DocumentKind | None = None
+    pages: int | None = None
+    transactions: int | None = None
+    expenses: int | None = None
+    checks: int = 0
+    warnings: int = 0
+    error: str | None = None
+    error_code: str | None = None
+
+
+class SessionView(_Stored):
+    """A session as the API shows it."""
+
+    id: str
+    status: SessionStatus
+    created: dt.datetime
+    updated: dt.datetime
+    completed: dt.datetime | None = None
+    progress: float
+    error: str | None = None
+    files: list[FileRecord] = []
+    summary: Summary | None = None
+    reports: list[str] = []

@@ -1,0 +1,408 @@
+"""Use cases of a session's life, as the HTTP API calls them: each a function of (storage, settings, input).
+
+Storage layout (names carry the session id and a sanitised file name, never card data):
+
+    uploads/<session>/<file>/<name>.pdf      files waiting for extraction, nothing else
+    sessions/<session>/manifest.json         state; changed only under an ETag condition
+    sessions/<session>/files/<file>.json     one record per file (no two writers share a blob)
+    sessions/<session>/results/<file>.json   what extraction found
+    sessions/<session>/sources/<file>.pdf    a receipts report kept for cutting receipt pages
+    sessions/<session>/failed/<file>/<name>  an upload that could not be read, moved aside
+    sessions/<session>/reports/...           every report, receipt PDFs under reports/receipts/
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+from shared.errors import PermanentError
+from shared.models import Reconciliation
+from shared.read import PDF_MAGIC
+from shared.report import REPORTS
+from shared.session_models import (
+    FileRecord,
+    FileStatus,
+    SessionManifest,
+    SessionStatus,
+    SessionView,
+    now,
+)
+from shared.settings import Settings
+from shared.storage import CREATE_ONLY, ConflictError, NotFoundError, Storage
+from shared.values import mask_card_numbers
+
+SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+FILE_ID = re.compile(r"^[0-9a-f]{16}$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_RETRIES = 20
+
+
+class RequestError(PermanentError):
+    """A request that cannot be served as asked; `status` is the HTTP status to answer with."""
+
+    code = "bad_request"
+    status = 400
+
+
+class UnknownSessionError(RequestError):
+    """No session has that id."""
+
+    code = "unknown_session"
+    status = 404
+
+
+class WrongStateError(RequestError):
+    """The session's state does not allow this now."""
+
+    code = "wrong_state"
+    status = 409
+
+
+class TooLargeError(RequestError):
+    """The body is larger than a direct upload may be."""
+
+    code = "too_large"
+    status = 413
+
+
+class NotPdfUploadError(RequestError):
+    """The uploaded bytes are not a PDF."""
+
+    code = "not_pdf"
+    status = 415
+
+
+# -- names -----------------------------------------------------------------------------------
+def safe_name(filename: str) -> str:
+    """A file name fit for a blob name: masked card numbers, ASCII letters, digits and ._- only."""
+    stem = _UNSAFE.sub("_", mask_card_numbers(filename).replace("*", "x")).strip("._")[:100]
+    return stem or "document.pdf"
+
+
+def upload_blob(session_id: str, file_id: str, name: str) -> str:
+    return f"{session_id}/{file_id}/{name}"
+
+
+def parse_upload_blob(blob_name: str) -> tuple[str, str, str]:
+    """(session, file, name) from an uploads blob name; PermanentError for anything else."""
+    parts = blob_name.split("/")
+    if len(parts) != 3 or not SESSION_ID.match(parts[0]) or not FILE_ID.match(parts[1]):
+        raise PermanentError(f"not an upload of a session: {blob_name!r}")
+    return parts[0], parts[1], parts[2]
+
+
+def manifest_blob(session_id: str) -> str:
+    return f"{session_id}/manifest.json"
+
+
+def record_blob(session_id: str, file_id: str) -> str:
+    return f"{session_id}/files/{file_id}.json"
+
+
+def result_blob(session_id: str, file_id: str) -> str:
+    return f"{session_id}/results/{file_id}.json"
+
+
+def source_blob(session_id: str, file_id: str) -> str:
+    return f"{session_id}/sources/{file_id}.pdf"
+
+
+def report_blob(session_id: str, file_name: str) -> str:
+    return f"{session_id}/reports/{file_name}"
+
+
+def check_session_id(session_id: str) -> str:
+    if not SESSION_ID.match(session_id):
+        raise UnknownSessionError(f"no session {session_id[:40]!r}")
+    return session_id
+
+
+# -- manifest and records ------------------------------------------------------------------
+def load_manifest(storage: Storage, settings: Settings, session_id: str) -> tuple[SessionManifest, str]:
+    """The manifest and its ETag."""
+    try:
+        data, etag = storage.get_bytes(
+            settings.sessions_container, manifest_blob(check_session_id(session_id))
+        )
+    except NotFoundError as exc:
+        raise UnknownSessionError(f"no session {session_id}") from exc
+    return SessionManifest.model_validate_json(data), etag
+
+
+def update_manifest(
+    storage: Storage, settings: Settings, session_id: str, change: Callable[[SessionManifest], bool]
+) -> SessionManifest:
+    """Read, change, write under the read's ETag; a lost race re-reads. `change` says if it changed."""
+    for _ in range(_RETRIES):
+        manifest, etag = load_manifest(storage, settings, session_id)
+        if not change(manifest):
+            return manifest
+        manifest.updated = now()
+        try:
+            storage.put_bytes(
+                settings.sessions_container,
+                manifest_blob(session_id),
+                manifest.model_dump_json().encode(),
+                content_type="application/json",
+                if_match=etag,
+            )
+        except ConflictError:
+            continue
+        return manifest
+    raise ConflictError(f"session {session_id} is being changed by too many writers; try again")
+
+
+def save_record(storage: Storage, settings: Settings, session_id: str, record: FileRecord) -> None:
+    storage.put_bytes(
+        settings.sessions_container,
+        record_blob(session_id, record.id),
+        record.model_dump_json().encode(),
+        content_type="application/json",
+    )
+
+
+def load_record(storage: Storage, settings: Settings, session_id: str, file_id: str) -> FileRecord | None:
+    try:
+        data, _ = storage.get_bytes(settings.sessions_container, record_blob(session_id, file_id))
+    except NotFoundError:
+        return None
+    return FileRecord.model_validate_json(data)
+
+
+def load_records(storage: Storage, settings: Settings, session_id: str) -> list[FileRecord]:
+    records = []
+    for info in storage.list(settings.sessions_container, f"{session_id}/files/"):
+        data, _ = storage.get_bytes(settings.sessions_container, info.name)
+        records.append(FileRecord.model_validate_json(data))
+    return sorted(records, key=lambda r: (r.uploaded or r.extracted or now(), r.id))
+
+
+# -- use cases -----------------------------------------------------------------------------
+def create_session(storage: Storage, settings: Settings) -> SessionView:
+    """A new, open session with an unguessable id."""
+    stamp = now()
+    manifest = SessionManifest(id=secrets.token_hex(16), created=stamp, updated=stamp)
+    storage.put_bytes(
+        settings.sessions_container,
+        manifest_blob(manifest.id),
+        manifest.model_dump_json().encode(),
+        content_type="application/json",
+        if_match=CREATE_ONLY,
+    )
+    return view(manifest, [])
+
+
+def _accepting(manifest: SessionManifest) -> bool:
+    # A completed session takes a new receipts report and reprocesses (the receipt update flow).
+    return manifest.status in (SessionStatus.OPEN, SessionStatus.COMPLETED)
+
+
+def _new_record(
+    storage: Storage, settings: Settings, session_id: str, filename: str, status: FileStatus
+) -> FileRecord:
+    manifest, _ = load_manifest(storage, settings, session_id)
+    if not _accepting(manifest):
+        raise WrongStateError(f"session {session_id} is {manifest.status.value}: it takes no files now")
+    record = FileRecord(id=secrets.token_hex(8), name=safe_name(filename), status=status)
+    save_record(storage, settings, session_id, record)
+    return record
+
+
+def _reopen_completed(storage: Storage, settings: Settings, session_id: str) -> None:
+    """A new file on a completed session sends it back to processing once that file is extracted."""
+
+    def change(m: SessionManifest) -> bool:
+        if m.status is not SessionStatus.COMPLETED:
+            return False
+        m.status, m.completed, m.process_requested = SessionStatus.PROCESSING, None, now()
+        return True
+
+    update_manifest(storage, settings, session_id, change)
+
+
+def accept_upload(
+    storage: Storage,
+    settings: Settings,
+    session_id: str,
+    filename: str,
+    *,
+    body: BinaryIO,
+    length: int | None,
+) -> FileRecord:
+    """A PDF sent in the request body, streamed into the uploads container."""
+    if length is not None and length > settings.max_upload_bytes:
+        raise TooLargeError(
+            f"{length} bytes is more than the {settings.max_upload_bytes} a direct upload takes: "
+            "ask for an upload URL (POST .../upload-url) instead"
+        )
+    head = body.read(1024)
+    if PDF_MAGIC not in head:
+        raise NotPdfUploadError(f"{filename} is not a PDF (its bytes do not start with %PDF-)")
+    record = _new_record(storage, settings, session_id, filename, FileStatus.UPLOADED)
+    stream = _Prefixed(head, body, settings.max_upload_bytes)
+    size = 0
+    try:
+        storage.put_stream(
+            settings.uploads_container,
+            upload_blob(session_id, record.id, record.name),
+            stream,
+            length=length,
+            content_type="application/pdf",
+        )
+        size = stream.count
+    except TooLargeError:
+        storage.delete(settings.sessions_container, record_blob(session_id, record.id))
+        raise
+    record.size, record.uploaded = size, now()
+    save_record(storage, settings, session_id, record)
+    _reopen_completed(storage, settings, session_id)
+    return record
+
+
+def upload_url(storage: Storage, settings: Settings, session_id: str, filename: str) -> dict[str, object]:
+    """A write-only URL for one blob, for files larger than a request may carry."""
+    record = _new_record(storage, settings, session_id, filename, FileStatus.AWAITING_UPLOAD)
+    url = storage.upload_url(
+        settings.uploads_container,
+        upload_blob(session_id, record.id, record.name),
+        minutes=settings.upload_url_minutes,
+    )
+    _reopen_completed(storage, settings, session_id)
+    return {
+        "file": record.model_dump(mode="json"),
+        "url": url,
+        "method": "PUT",
+        "headers": {"x-ms-blob-type": "BlockBlob", "Content-Type": "application/pdf"},
+        "expires_in_minutes": settings.upload_url_minutes,
+    }
+
+
+def request_processing(storage: Storage, settings: Settings, session_id: str) -> SessionView:
+    """No more files: finish once every file is extracted (a message starts it if they already are)."""
+    records = load_records(storage, settings, session_id)
+    if not records:
+        raise WrongStateError("the session has no files: upload a statement and/or a receipts report first")
+
+    def change(m: SessionManifest) -> bool:
+        if m.status is SessionStatus.PROCESSING:
+            return False
+        if m.status is not SessionStatus.OPEN:
+            raise WrongStateError(f"session {session_id} is {m.status.value}")
+        m.status, m.process_requested = SessionStatus.PROCESSING, now()
+        return True
+
+    manifest = update_manifest(storage, settings, session_id, change)
+    storage.send(settings.results_queue, json.dumps({"session": session_id, "file": None}))
+    return view(manifest, records)
+
+
+def view(manifest: SessionManifest, records: list[FileRecord]) -> SessionView:
+    """The session as the API shows it, with a progress figure from 0 to 1."""
+    if manifest.status is SessionStatus.COMPLETED:
+        progress = 1.0
+    elif records:
+        done = sum(r.status.terminal for r in records) / len(records)
+        progress = round(0.9 * done, 3)
+    else:
+        progress = 0.0
+    return SessionView(
+        id=manifest.id,
+        status=manifest.status,
+        created=manifest.created,
+        updated=manifest.updated,
+        completed=manifest.completed,
+        progress=progress,
+        error=manifest.error,
+        files=records,
+        summary=manifest.summary,
+        reports=manifest.reports,
+    )
+
+
+def get_session(storage: Storage, settings: Settings, session_id: str) -> SessionView:
+    manifest, _ = load_manifest(storage, settings, session_id)
+    return view(manifest, load_records(storage, settings, session_id))
+
+
+def list_sessions(storage: Storage, settings: Settings) -> list[SessionView]:
+    views = []
+    for info in storage.list(settings.sessions_container):
+        if info.name.endswith("/manifest.json"):
+            data, _ = storage.get_bytes(settings.sessions_container, info.name)
+            views.append(view(SessionManifest.model_validate_json(data), []))
+    return sorted(views, key=lambda v: v.created, reverse=True)
+
+
+def reconciliation(storage: Storage, settings: Settings, session_id: str) -> Reconciliation:
+    """The completed session's full result (transactions with their matches)."""
+    manifest, _ = load_manifest(storage, settings, session_id)
+    if manifest.status is not SessionStatus.COMPLETED:
+        raise WrongStateError(f"session {session_id} is {manifest.status.value}, not completed")
+    data, _ = storage.get_bytes(settings.sessions_container, report_blob(session_id, "result.json"))
+    return Reconciliation.model_validate_json(data)
+
+
+def report(
+    storage: Storage, settings: Settings, session_id: str, name: str
+) -> tuple[str, str, Iterator[bytes]]:
+    """(file name, media type, content) of one report, or of one receipt PDF (`receipts/<file>.pdf`)."""
+    manifest, _ = load_manifest(storage, settings, session_id)
+    if manifest.status is not SessionStatus.COMPLETED:
+        raise WrongStateError(
+            f"session {session_id} is {manifest.status.value}: reports come when it completes"
+        )
+    if name in REPORTS:
+        file_name, media_type = REPORTS[name].file_name, REPORTS[name].media_type
+    elif name in {r.file_name for r in REPORTS.values()}:
+        spec = next(r for r in REPORTS.values() if r.file_name == name)
+        file_name, media_type = spec.file_name, spec.media_type
+    elif name.startswith("receipts/") and name.removeprefix("receipts/") in manifest.receipt_pdfs:
+        file_name, media_type = name, "application/pdf"
+    else:
+        raise UnknownSessionError(f"no report {name[:60]!r}; reports: {', '.join(REPORTS)}")
+    return (
+        file_name,
+        media_type,
+        storage.open_read(settings.sessions_container, report_blob(session_id, file_name)),
+    )
+
+
+def delete_session(storage: Storage, settings: Settings, session_id: str) -> int:
+    """Remove everything of a session, uploads included; returns how many blobs went."""
+    load_manifest(storage, settings, session_id)
+    removed = 0
+    for container in (settings.uploads_container, settings.sessions_container):
+        names = [info.name for info in storage.list(container, f"{session_id}/")]
+        # The manifest goes last, so a half-finished delete can be finished by deleting again.
+        names.sort(key=lambda n: n.endswith("/manifest.json"))
+        removed += sum(storage.delete(container, name) for name in names)
+    return removed
+
+
+class _Prefixed:
+    """The bytes already read for the signature check, then the rest of the body; counts and caps."""
+
+    def __init__(self, head: bytes, rest: BinaryIO, limit: int) -> None:
+        self._head, self._rest, self._limit = head, rest, limit
+        self.count = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self._head:
+            chunk, self._head = (
+                (self._head, b"")
+                if size < 0 or size >= len(self._head)
+                else (
+                    self._head[:size],
+                    self._head[size:],
+                )
+            )
+        else:
+            chunk = self._rest.read(size)
+        self.count += len(chunk)
+        if self.count > self._limit:
+            raise TooLargeError(f"the body is larger than {self._limit} bytes: ask for an upload URL instead")
+        return chunk

@@ -1,0 +1,362 @@
+"""Pipeline steps the triggers (and the Kubernetes workers) run: extract one upload, finalize a
+session, sweep old data. Each is a function of (storage, settings, input) and safe to run twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from shared.aliases import AliasError, normalise_name
+from shared.errors import PermanentError
+from shared.extract import extract_document
+from shared.match import reconcile
+from shared.models import Document, DocumentKind, Status
+from shared.report import REPORTS, write_reports
+from shared.session_models import FileRecord, FileStatus, SessionManifest, SessionStatus, Summary, now
+from shared.sessions import (
+    delete_session,
+    load_manifest,
+    load_record,
+    load_records,
+    parse_upload_blob,
+    report_blob,
+    result_blob,
+    save_record,
+    source_blob,
+    update_manifest,
+)
+from shared.settings import Settings
+from shared.storage import CREATE_ONLY, ConflictError, NotFoundError, Storage
+
+log = logging.getLogger("ccproc")
+ALIASES_BLOB = "aliases/aliases.json"
+
+
+@contextmanager
+def scratch(settings: Settings) -> Iterator[Path]:
+    """A private folder on local disk for one step, removed when the step ends."""
+    with tempfile.TemporaryDirectory(prefix="ccproc-", dir=settings.temp_storage_path) as folder:
+        yield Path(folder)
+
+
+def _message(session_id: str, file_id: str | None) -> str:
+    return json.dumps({"session": session_id, "file": file_id})
+
+
+# -- extract -------------------------------------------------------------------------------
+def extract_upload(storage: Storage, settings: Settings, blob_name: str) -> FileRecord | None:
+    """Blob-trigger step: extract one upload, keep its result, tell the results queue, remove it.
+
+    A file that cannot be read is marked failed with its reason and its upload moved aside. A
+    repeated event for a file already handled changes nothing.
+    """
+    session_id, file_id, name = parse_upload_blob(blob_name)
+    record = load_record(storage, settings, session_id, file_id)
+    if record is None:
+        try:
+            load_manifest(storage, settings, session_id)
+        except PermanentError:
+            log.warning("upload %s belongs to no session; removed", blob_name)
+            storage.delete(settings.uploads_container, blob_name)
+            return None
+        record = FileRecord(id=file_id, name=name, status=FileStatus.UPLOADED)
+    if record.status.terminal:
+        storage.delete(settings.uploads_container, blob_name)  # a duplicate event: finish the cleanup only
+        return record
+    with scratch(settings) as folder:
+        local = folder / "upload.pdf"
+        try:
+            record.size = storage.download_to(settings.uploads_container, blob_name, local)
+        except NotFoundError:
+            return record  # removed meanwhile (session deleted): nothing to do
+        record.uploaded = record.uploaded or now()
+        try:
+            document = extract_document(local, name=record.name, processes=settings.extract_processes)
+        except PermanentError as exc:
+            _fail_file(storage, settings, session_id, record=record, blob_name=blob_name, exc=exc)
+            return record
+        storage.put_bytes(
+            settings.sessions_container,
+            result_blob(session_id, file_id),
+            document.model_dump_json().encode(),
+            content_type="application/json",
+        )
+        if document.kind is DocumentKind.RECEIPT_IMAGES:
+            storage.put_file(settings.sessions_container, source_blob(session_id, file_id), local)
+    record.status, record.extracted, record.kind, record.pages = (
+        FileStatus.EXTRACTED,
+        now(),
+        document.kind,
+        document.pages,
+    )
+    record.transactions = (
+        len(document.transactions) if document.kind is DocumentKind.CARDHOLDER_ACTIVITY else None
+    )
+    record.expenses = len(document.receipts) if document.kind is DocumentKind.RECEIPT_IMAGES else None
+    record.checks, record.warnings = len(document.checks), len(document.warnings)
+    save_record(storage, settings, session_id, record)
+    storage.send(settings.results_queue, _message(session_id, file_id))
+    storage.delete(settings.uploads_container, blob_name)
+    log.info(
+        "session %s: %s extracted (%s, %s pages)",
+        session_id,
+        record.name,
+        document.kind.value,
+        document.pages,
+    )
+    return record
+
+
+def _fail_file(
+    storage: Storage,
+    settings: Settings,
+    session_id: str,
+    *,
+    record: FileRecord,
+    blob_name: str,
+    exc: PermanentError,
+) -> None:
+    record.status, record.error, record.error_code = FileStatus.FAILED, exc.message, exc.code
+    storage.copy(
+        settings.uploads_container,
+        blob_name,
+        settings.sessions_container,
+        f"{session_id}/failed/{record.id}/{record.name}",
+    )
+    save_record(storage, settings, session_id, record)
+    storage.send(settings.results_queue, _message(session_id, record.id))
+    storage.delete(settings.uploads_container, blob_name)
+    log.warning("session %s: %s failed: %s", session_id, record.name, exc.message)
+
+
+# -- finalize ------------------------------------------------------------------------------
+def _latest(records: list[FileRecord], kind: DocumentKind) -> FileRecord | None:
+    chosen = [r for r in records if r.status is FileStatus.EXTRACTED and r.kind is kind]
+    return max(chosen, key=lambda r: r.extracted or now()) if chosen else None
+
+
+def _load_document(
+    storage: Storage, settings: Settings, session_id: str, record: FileRecord | None
+) -> Document | None:
+    if record is None:
+        return None
+    data, _ = storage.get_bytes(settings.sessions_container, result_blob(session_id, record.id))
+    return Document.model_validate_json(data)
+
+
+def finalize_session(storage: Storage, settings: Settings, message: str) -> SessionStatus | None:
+    """Queue-trigger step: once a processing session's files are all extracted, match and report.
+
+    Runs on every message; does nothing until the session is processing and every file is done,
+    and nothing again once it is completed.
+    """
+    session_id = json.loads(message)["session"]
+    try:
+        manifest, _ = load_manifest(storage, settings, session_id)
+    except PermanentError:
+        return None  # the session was deleted meanwhile
+    if manifest.status is not SessionStatus.PROCESSING:
+        return manifest.status
+    records = load_records(storage, settings, session_id)
+    if not records or not all(r.status.terminal for r in records):
+        return manifest.status
+    failed = [r for r in records if r.status is FileStatus.FAILED]
+    if failed:
+        reason = "; ".join(f"{r.name}: {r.error}" for r in failed)
+        return _finish(storage, settings, session_id, SessionStatus.FAILED, error=reason).status
+
+    statement_record = _latest(records, DocumentKind.CARDHOLDER_ACTIVITY)
+    receipts_record = _latest(records, DocumentKind.RECEIPT_IMAGES)
+    statement = _load_document(storage, settings, session_id, statement_record)
+    receipts = _load_document(storage, settings, session_id, receipts_record)
+    result = reconcile(
+        statement, receipts, aliases=BlobAliasStore(storage, settings).load(), settings=settings
+    )
+    with scratch(settings) as folder:
+        receipts_pdf = None
+        if receipts_record is not None:
+            receipts_pdf = folder / "receipts.pdf"
+            storage.download_to(
+                settings.sessions_container, source_blob(session_id, receipts_record.id), receipts_pdf
+            )
+        out = folder / "reports"
+        written = write_reports(result, out, receipts_pdf=receipts_pdf, settings=settings)
+        for path in written:
+            relative = path.relative_to(out).as_posix()
+            storage.put_file(settings.sessions_container, report_blob(session_id, relative), path)
+        storage.put_bytes(
+            settings.sessions_container,
+            report_blob(session_id, "result.json"),
+            result.model_dump_json().encode(),
+            content_type="application/json",
+        )
+    counts = {status.value: sum(r.status is status for r in result.transactions) for status in Status}
+    summary = Summary(
+        transactions=len(result.transactions),
+        expenses=len(receipts.receipts) if receipts else 0,
+        statuses=counts,
+        unmatched_expenses=len(result.unmatched_expenses),
+        unresolved_names=len(result.unresolved_names),
+        checks=len(result.checks),
+    )
+    receipt_pdfs = sorted(p.name for p in written if p.parent.name == "receipts" and p.suffix == ".pdf")
+    done = _finish(
+        storage,
+        settings,
+        session_id,
+        SessionStatus.COMPLETED,
+        summary=summary,
+        reports=[name for name in REPORTS if (out / REPORTS[name].file_name).exists()],
+        receipt_pdfs=receipt_pdfs,
+    )
+    log.info("session %s completed: %s", session_id, summary.model_dump_json())
+    return done.status
+
+
+def _finish(
+    storage: Storage,
+    settings: Settings,
+    session_id: str,
+    status: SessionStatus,
+    *,
+    error: str | None = None,
+    summary: Summary | None = None,
+    reports: list[str] | None = None,
+    receipt_pdfs: list[str] | None = None,
+) -> SessionManifest:
+    def change(m: SessionManifest) -> bool:
+        if m.status is not SessionStatus.PROCESSING:
+            return False
+        m.status, m.error, m.runs = status, error, m.runs + 1
+        m.completed = now() if status is SessionStatus.COMPLETED else None
+        m.summary, m.reports, m.receipt_pdfs = summary, reports or [], receipt_pdfs or []
+        return True
+
+    return update_manifest(storage, settings, session_id, change)
+
+
+# -- sweep ---------------------------------------------------------------------------------
+def sweep(storage: Storage, settings: Settings, at: dt.datetime | None = None) -> dict[str, int]:
+    """Timer step: delete sessions past retention, fail orphaned uploads, and measure storage used."""
+    at = at or now()
+    expired = 0
+    for info in list(storage.list(settings.sessions_container)):
+        if info.name.endswith("/manifest.json"):
+            data, _ = storage.get_bytes(settings.sessions_container, info.name)
+            manifest = SessionManifest.model_validate_json(data)
+            if manifest.created < at - dt.timedelta(days=settings.retention_days):
+                delete_session(storage, settings, manifest.id)
+                expired += 1
+    orphans = 0
+    for info in list(storage.list(settings.uploads_container)):
+        if info.last_modified < at - dt.timedelta(hours=settings.orphan_upload_hours):
+            _orphaned(storage, settings, info.name)
+            orphans += 1
+    used = {
+        container: sum(i.size for i in storage.list(container))
+        for container in (settings.uploads_container, settings.sessions_container)
+    }
+    log.info(
+        "storage used: uploads %d bytes, sessions %d bytes; %d expired sessions deleted, "
+        "%d orphaned uploads removed",
+        used[settings.uploads_container],
+        used[settings.sessions_container],
+        expired,
+        orphans,
+    )
+    return {
+        "expired_sessions": expired,
+        "orphaned_uploads": orphans,
+        **{f"bytes_{k}": v for k, v in used.items()},
+    }
+
+
+def _orphaned(storage: Storage, settings: Settings, blob_name: str) -> None:
+    storage.delete(settings.uploads_container, blob_name)
+    try:
+        session_id, file_id, _ = parse_upload_blob(blob_name)
+    except PermanentError:
+        return
+    record = load_record(storage, settings, session_id, file_id)
+    if record is not None and not record.status.terminal:
+        record.status, record.error, record.error_code = (
+            FileStatus.FAILED,
+            f"the upload waited more than {settings.orphan_upload_hours} hours without being extracted",
+            "orphaned_upload",
+        )
+        save_record(storage, settings, session_id, record)
+
+    def change(m: SessionManifest) -> bool:
+        if m.status in (SessionStatus.COMPLETED, SessionStatus.FAILED):
+            return False
+        m.status, m.error = SessionStatus.FAILED, f"an upload was orphaned: {blob_name.rsplit('/', 1)[-1]}"
+        return True
+
+    try:
+        update_manifest(storage, settings, session_id, change)
+    except PermanentError:
+        return
+
+
+# -- aliases in storage --------------------------------------------------------------------
+class BlobAliasStore:
+    """The alias table as one blob in the sessions container, changed under its ETag."""
+
+    def __init__(self, storage: Storage, settings: Settings) -> None:
+        self.storage, self.container = storage, settings.sessions_container
+
+    def _read(self) -> tuple[dict[str, str], str | None]:
+        try:
+            data, etag = self.storage.get_bytes(self.container, ALIASES_BLOB)
+        except NotFoundError:
+            return {}, None
+        table = json.loads(data)
+        return {normalise_name(k): normalise_name(v) for k, v in table.items()}, etag
+
+    def load(self) -> dict[str, str]:
+        return self._read()[0]
+
+    def _change(self, edit: object) -> bool:
+        for _ in range(20):
+            table, etag = self._read()
+            changed = edit(table)  # type: ignore[operator]
+            if not changed:
+                return False
+            body = json.dumps(dict(sorted(table.items())), indent=2).encode()
+            try:
+                self.storage.put_bytes(
+                    self.container,
+                    ALIASES_BLOB,
+                    body,
+                    content_type="application/json",
+                    if_match=etag or CREATE_ONLY,
+                )
+            except ConflictError:
+                continue
+            return True
+        raise ConflictError("the alias table is being changed by too many writers; try again")
+
+    def add(self, name: str, cardholder: str) -> tuple[str, str]:
+        key, value = normalise_name(name), normalise_name(cardholder)
+        if not key or not value or key == value:
+            raise AliasError("an alias maps one name to a different cardholder name")
+
+        def edit(table: dict[str, str]) -> bool:
+            table[key] = value
+            return True
+
+        self._change(edit)
+        return key, value
+
+    def remove(self, name: str) -> bool:
+        key = normalise_name(name)
+
+        def edit(table: dict[str, str]) -> bool:
+            return table.pop(key, None) is not None
+
+        return self._change(edit)

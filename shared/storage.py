@@ -1,0 +1,154 @@
+"""The storage gateway: the one door to blobs and queues. Use cases see only `Storage`.
+
+`AzureStorage` (in `shared/azure_storage.py`) is the real thing, run against Azurite in tests.
+Writers that may race name an ETag (`if_match`) or create-only (`if_match="*new*"`), and a lost race
+raises `ConflictError` for the caller to re-read and retry.
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from shared.errors import CcprocError, TransientError
+
+CREATE_ONLY = "*new*"
+
+
+class ConflictError(CcprocError):
+    """A conditional write lost a race: the blob changed (or exists) since it was read."""
+
+    code = "conflict"
+
+
+class NotFoundError(CcprocError):
+    """The blob or queue asked for does not exist."""
+
+    code = "not_found"
+
+
+class StorageUnavailableError(TransientError):
+    """The storage service could not be reached or answered with a server error."""
+
+    code = "storage_unavailable"
+
+
+class Readable(Protocol):
+    """Anything with `read(size)`: a file, a request body, a wrapper that counts."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    """What a listing tells about one blob."""
+
+    name: str
+    size: int
+    etag: str
+    last_modified: dt.datetime
+    metadata: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Message:
+    """A queue message as received: its text, and what deleting or extending it needs."""
+
+    id: str
+    pop_receipt: str
+    content: str
+    dequeue_count: int
+
+
+class Storage(Protocol):
+    """Blobs and queues, as the use cases need them (`list` is a method here: `builtins.list` is the type)."""
+
+    # -- blobs --------------------------------------------------------------------------------
+    def put_bytes(
+        self,
+        container: str,
+        name: str,
+        data: bytes,
+        *,
+        content_type: str = "application/octet-stream",
+        if_match: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> str:
+        """Write a whole blob; returns its new ETag. `if_match`: an ETag or CREATE_ONLY."""
+        ...
+
+    def put_stream(
+        self,
+        container: str,
+        name: str,
+        stream: Readable,
+        *,
+        length: int | None = None,
+        content_type: str = "application/octet-stream",
+        metadata: dict[str, str] | None = None,
+    ) -> str:
+        """Write a blob from a stream, in blocks, never holding it whole; returns its ETag."""
+        ...
+
+    def put_file(
+        self, container: str, name: str, path: Path, *, content_type: str = "application/octet-stream"
+    ) -> str:
+        """Upload a local file in blocks; returns its ETag."""
+        ...
+
+    def get_bytes(self, container: str, name: str) -> tuple[bytes, str]:
+        """A small blob's bytes and ETag; NotFoundError when absent."""
+        ...
+
+    def download_to(self, container: str, name: str, path: Path) -> int:
+        """Stream a blob into a local file (scratch space); returns the bytes written."""
+        ...
+
+    def open_read(self, container: str, name: str) -> Iterator[bytes]:
+        """A blob's content as chunks, for streaming it to an HTTP client."""
+        ...
+
+    def info(self, container: str, name: str) -> BlobInfo:
+        """Size, ETag, time and metadata of one blob; NotFoundError when absent."""
+        ...
+
+    def list(self, container: str, prefix: str = "") -> Iterator[BlobInfo]:
+        """Blobs whose names start with `prefix`."""
+        ...
+
+    def delete(self, container: str, name: str) -> bool:
+        """Delete one blob; False when it was already gone."""
+        ...
+
+    def copy(self, source_container: str, source_name: str, container: str, name: str) -> None:
+        """Server-side copy of a blob (waits until the copy is complete)."""
+        ...
+
+    def upload_url(self, container: str, name: str, *, minutes: int) -> str:
+        """A URL allowing one PUT (create/write only) of this one blob for `minutes`."""
+        ...
+
+    # -- queues -------------------------------------------------------------------------------
+    def send(self, queue: str, content: str) -> None:
+        """Put a message on a queue."""
+        ...
+
+    def receive(self, queue: str, *, visibility_seconds: int, limit: int = 1) -> builtins.list[Message]:
+        """Take up to `limit` messages, invisible to others for `visibility_seconds`."""
+        ...
+
+    def extend(self, queue: str, message: Message, *, visibility_seconds: int) -> Message:
+        """Keep a message hidden longer (returns it with its new pop receipt)."""
+        ...
+
+    def remove(self, queue: str, message: Message) -> None:
+        """Delete a handled message."""
+        ...
+
+    def peek_count(self, queue: str) -> int:
+        """Approximate number of messages on a queue."""
+        ...
