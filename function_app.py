@@ -2,7 +2,11 @@
 
 import azure.functions as func
 
+from functions.extract import bp as extract
+from functions.finalize import bp as finalize
 from functions.health import bp as health
+from functions.sweep import bp as sweep
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
-app.register_functions(health)
+for blueprint in (health, extract, finalize, sweep):
+    app.register_functions(blueprint)

@@ -391,15 +391,12 @@ class _Prefixed:
         self.count = 0
 
     def read(self, size: int = -1, /) -> bytes:
-        if self._head:
-            chunk, self._head = (
-                (self._head, b"")
-                if size < 0 or size >= len(self._head)
-                else (
-                    self._head[:size],
-                    self._head[size:],
-                )
-            )
+        if size is None or size < 0:
+            chunk, self._head = self._head + self._rest.read(), b""
+        elif self._head:
+            chunk, self._head = self._head[:size], self._head[size:]
+            if len(chunk) < size:
+                chunk += self._rest.read(size - len(chunk))
         else:
             chunk = self._rest.read(size)
         self.count += len(chunk)

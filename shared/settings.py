@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     upload_url_minutes: int = Field(default=15, ge=1, le=24 * 60)
     retention_days: int = Field(default=90, ge=1)
     orphan_upload_hours: int = Field(default=24, ge=1)
+    max_dequeue_count: int = Field(default=5, ge=1, description="tries of a results message before poison")
+    sweep_schedule: str = "0 0 3 * * *"
     extract_processes: int | None = Field(
         default=None, description="processes for long statements; cores if unset"
     )

@@ -32,6 +32,7 @@ from shared.sessions import (
 )
 from shared.settings import Settings
 from shared.storage import CREATE_ONLY, ConflictError, NotFoundError, Storage
+from shared.values import mask_card_numbers
 
 log = logging.getLogger("ccproc")
 ALIASES_BLOB = "aliases/aliases.json"
@@ -195,6 +196,7 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
             result.model_dump_json().encode(),
             content_type="application/json",
         )
+        reports = [name for name in REPORTS if (out / REPORTS[name].file_name).exists()]
     counts = {status.value: sum(r.status is status for r in result.transactions) for status in Status}
     summary = Summary(
         transactions=len(result.transactions),
@@ -211,7 +213,7 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
         session_id,
         SessionStatus.COMPLETED,
         summary=summary,
-        reports=[name for name in REPORTS if (out / REPORTS[name].file_name).exists()],
+        reports=reports,
         receipt_pdfs=receipt_pdfs,
     )
     log.info("session %s completed: %s", session_id, summary.model_dump_json())
@@ -238,6 +240,21 @@ def _finish(
         return True
 
     return update_manifest(storage, settings, session_id, change)
+
+
+def fail_session(storage: Storage, settings: Settings, session_id: str, reason: str) -> None:
+    """Mark a session failed with a reason a person can read (a step gave up on it)."""
+
+    def change(m: SessionManifest) -> bool:
+        if m.status in (SessionStatus.COMPLETED, SessionStatus.FAILED):
+            return False
+        m.status, m.error = SessionStatus.FAILED, mask_card_numbers(reason)[:500]
+        return True
+
+    try:
+        update_manifest(storage, settings, session_id, change)
+    except PermanentError:
+        log.warning("session %s: could not be marked failed (deleted?)", session_id)
 
 
 # -- sweep ---------------------------------------------------------------------------------
