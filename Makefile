@@ -50,6 +50,7 @@ test: lint typecheck unit
 bench: $(STAMP)
 	$(BIN)/python -m bench.extraction
 	$(BIN)/python -m bench.reconcile
+	$(BIN)/python -m bench.pipeline
 
 golden: $(STAMP)
 	$(BIN)/python -m tests.builders golden

@@ -226,6 +226,11 @@ class AzureStorage:
 
         return chunks()
 
+    def read_range(self, container: str, name: str, offset: int, length: int) -> bytes:
+        """`length` bytes of a blob from `offset` (fewer at its end)."""
+        with _mapped_errors(f"blob {container}/{name}"):
+            return bytes(self._blob(container, name).download_blob(offset=offset, length=length).readall())
+
     def info(self, container: str, name: str) -> BlobInfo:
         """Size, ETag, time and metadata of one blob; NotFoundError when absent."""
         with _mapped_errors(f"blob {container}/{name}"):

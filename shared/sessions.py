@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import zipfile
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
@@ -361,7 +362,8 @@ def report(
         spec = next(r for r in REPORTS.values() if r.file_name == name)
         file_name, media_type = spec.file_name, spec.media_type
     elif name.startswith("receipts/") and name.removeprefix("receipts/") in manifest.receipt_pdfs:
-        file_name, media_type = name, "application/pdf"
+        zip_blob = report_blob(session_id, REPORTS["receipts"].file_name)
+        return name, "application/pdf", _zip_member(storage, settings.sessions_container, zip_blob, name)
     else:
         raise UnknownSessionError(f"no report {name[:60]!r}; reports: {', '.join(REPORTS)}")
     return (
@@ -369,6 +371,46 @@ def report(
         media_type,
         storage.open_read(settings.sessions_container, report_blob(session_id, file_name)),
     )
+
+
+def _zip_member(storage: Storage, container: str, zip_blob: str, name: str) -> Iterator[bytes]:
+    """One receipt PDF read out of the receipts ZIP in storage by ranged reads (the PDFs are kept
+    only inside the ZIP: a thousand small uploads would cost more than the session's extraction)."""
+    member = name.removeprefix("receipts/")
+    with zipfile.ZipFile(_BlobFile(storage, container, zip_blob)) as archive:
+        try:
+            data = archive.read(member)
+        except KeyError as exc:
+            raise UnknownSessionError(f"no receipt {member[:60]!r}") from exc
+    return iter([data])
+
+
+class _BlobFile:
+    """A read-only, seekable view of a blob through ranged reads: what `zipfile` needs."""
+
+    def __init__(self, storage: Storage, container: str, name: str) -> None:
+        self._storage, self._container, self._name = storage, container, name
+        self._size = storage.info(container, name).size
+        self._pos = 0
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._pos, 2: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def read(self, size: int = -1) -> bytes:
+        size = self._size - self._pos if size < 0 else min(size, self._size - self._pos)
+        if size <= 0:
+            return b""
+        data = self._storage.read_range(self._container, self._name, self._pos, size)
+        self._pos += len(data)
+        return data
 
 
 def delete_session(storage: Storage, settings: Settings, session_id: str) -> int:

@@ -8,6 +8,7 @@ import json
 import logging
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from shared.storage import CREATE_ONLY, ConflictError, NotFoundError, Storage
 from shared.values import mask_card_numbers
 
 log = logging.getLogger("ccproc")
+UPLOAD_THREADS = 4
 ALIASES_BLOB = "aliases/aliases.json"
 
 
@@ -88,7 +90,13 @@ def extract_upload(storage: Storage, settings: Settings, blob_name: str) -> File
             content_type="application/json",
         )
         if document.kind is DocumentKind.RECEIPT_IMAGES:
-            storage.put_file(settings.sessions_container, source_blob(session_id, file_id), local)
+            # Kept for cutting receipt pages at the end: a server-side copy, no second upload.
+            storage.copy(
+                settings.uploads_container,
+                blob_name,
+                settings.sessions_container,
+                source_blob(session_id, file_id),
+            )
     record.status, record.extracted, record.kind, record.pages = (
         FileStatus.EXTRACTED,
         now(),
@@ -187,9 +195,16 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
             )
         out = folder / "reports"
         written = write_reports(result, out, receipts_pdf=receipts_pdf, settings=settings)
-        for path in written:
+
+        def publish(path: Path) -> None:
             relative = path.relative_to(out).as_posix()
             storage.put_file(settings.sessions_container, report_blob(session_id, relative), path)
+
+        # The receipt PDFs travel inside the ZIP only (one upload instead of a thousand); the API
+        # reads a single one out of it by ranged reads. The other reports upload side by side.
+        published = [p for p in written if p.parent == out]
+        with ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as pool:
+            list(pool.map(publish, published))
         storage.put_bytes(
             settings.sessions_container,
             report_blob(session_id, "result.json"),

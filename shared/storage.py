@@ -112,6 +112,10 @@ class Storage(Protocol):
         """A blob's content as chunks, for streaming it to an HTTP client."""
         ...
 
+    def read_range(self, container: str, name: str, offset: int, length: int) -> bytes:
+        """`length` bytes of a blob from `offset` (fewer at its end)."""
+        ...
+
     def info(self, container: str, name: str) -> BlobInfo:
         """Size, ETag, time and metadata of one blob; NotFoundError when absent."""
         ...

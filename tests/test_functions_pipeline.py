@@ -145,6 +145,13 @@ def test_whole_chain_completes_and_leaves_no_upload(
     assert set(view.reports) == {"exceptions", "pvault", "transactions", "receipts", "reconciliation"}
     result = sessions.reconciliation(storage, settings, session.id)
     assert len(result.transactions) == len(truth["statement"]["transactions"])
+    manifest, _ = sessions.load_manifest(storage, settings, session.id)
+    assert len(manifest.receipt_pdfs) == sum(1 for r in result.transactions if r.expense)
+    name, media_type, chunks = sessions.report(
+        storage, settings, session.id, f"receipts/{manifest.receipt_pdfs[0]}"
+    )
+    pdf = b"".join(chunks)
+    assert (media_type, pdf[:5]) == ("application/pdf", b"%PDF-")
 
     # Duplicated events change nothing: the upload is gone, and finalize sees a completed session.
     assert run_blob_trigger(functions, azurite, settings) == 0
