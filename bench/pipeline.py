@@ -11,8 +11,8 @@ import json
 import secrets
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from azure.functions.queue import QueueMessage

@@ -147,7 +147,7 @@ def test_whole_chain_completes_and_leaves_no_upload(
     assert len(result.transactions) == len(truth["statement"]["transactions"])
     manifest, _ = sessions.load_manifest(storage, settings, session.id)
     assert len(manifest.receipt_pdfs) == sum(1 for r in result.transactions if r.expense)
-    name, media_type, chunks = sessions.report(
+    _, media_type, chunks = sessions.report(
         storage, settings, session.id, f"receipts/{manifest.receipt_pdfs[0]}"
     )
     pdf = b"".join(chunks)
