@@ -2,11 +2,12 @@
 
 import azure.functions as func
 
+from functions.api import bp as api
 from functions.extract import bp as extract
 from functions.finalize import bp as finalize
 from functions.health import bp as health
 from functions.sweep import bp as sweep
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
-for blueprint in (health, extract, finalize, sweep):
+for blueprint in (health, api, extract, finalize, sweep):
     app.register_functions(blueprint)

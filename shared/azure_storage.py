@@ -56,7 +56,9 @@ from shared.storage import (
 # Blobs move in blocks of this size, so no upload or download holds more than a few blocks in memory
 # (the SDK defaults would send up to 64 MiB and fetch up to 32 MiB in a single request).
 BLOCK_SIZE = 4 * 1024 * 1024
-UPLOAD_CONCURRENCY = 2
+UPLOAD_CONCURRENCY = 4
+# Parallel ranged GETs into a seekable local file: each range is a block, so memory stays small.
+TRANSFER_CONCURRENCY = 4
 COPY_POLL_SECONDS = 0.2
 COPY_TIMEOUT_SECONDS = 600.0
 
@@ -207,7 +209,7 @@ class AzureStorage:
     def download_to(self, container: str, name: str, path: Path) -> int:
         """Stream a blob into a local file (scratch space); returns the bytes written."""
         with _mapped_errors(f"blob {container}/{name}"):
-            download = self._blob(container, name).download_blob()
+            download = self._blob(container, name).download_blob(max_concurrency=TRANSFER_CONCURRENCY)
             with path.open("wb") as fh:
                 return download.readinto(fh)
 

@@ -18,7 +18,7 @@ import re
 import secrets
 import zipfile
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from contextlib import suppress
 
 from shared.errors import PermanentError
 from shared.models import Reconciliation
@@ -33,7 +33,7 @@ from shared.session_models import (
     now,
 )
 from shared.settings import Settings
-from shared.storage import CREATE_ONLY, ConflictError, NotFoundError, Storage
+from shared.storage import CREATE_ONLY, ConflictError, NotFoundError, Readable, Storage
 from shared.values import mask_card_numbers
 
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -157,12 +157,16 @@ def update_manifest(
     raise ConflictError(f"session {session_id} is being changed by too many writers; try again")
 
 
-def save_record(storage: Storage, settings: Settings, session_id: str, record: FileRecord) -> None:
-    storage.put_bytes(
+def save_record(
+    storage: Storage, settings: Settings, session_id: str, record: FileRecord, *, if_match: str | None = None
+) -> str:
+    """Write a file's record; returns its ETag."""
+    return storage.put_bytes(
         settings.sessions_container,
         record_blob(session_id, record.id),
         record.model_dump_json().encode(),
         content_type="application/json",
+        if_match=if_match,
     )
 
 
@@ -203,14 +207,25 @@ def _accepting(manifest: SessionManifest) -> bool:
 
 
 def _new_record(
-    storage: Storage, settings: Settings, session_id: str, filename: str, status: FileStatus
-) -> FileRecord:
+    storage: Storage,
+    settings: Settings,
+    session_id: str,
+    filename: str,
+    *,
+    status: FileStatus,
+    size: int | None = None,
+) -> tuple[FileRecord, str]:
     manifest, _ = load_manifest(storage, settings, session_id)
     if not _accepting(manifest):
         raise WrongStateError(f"session {session_id} is {manifest.status.value}: it takes no files now")
-    record = FileRecord(id=secrets.token_hex(8), name=safe_name(filename), status=status)
-    save_record(storage, settings, session_id, record)
-    return record
+    record = FileRecord(
+        id=secrets.token_hex(8),
+        name=safe_name(filename),
+        status=status,
+        size=size,
+        uploaded=now() if status is FileStatus.UPLOADED else None,
+    )
+    return record, save_record(storage, settings, session_id, record)
 
 
 def _reopen_completed(storage: Storage, settings: Settings, session_id: str) -> None:
@@ -231,10 +246,14 @@ def accept_upload(
     session_id: str,
     filename: str,
     *,
-    body: BinaryIO,
+    body: Readable,
     length: int | None,
 ) -> FileRecord:
-    """A PDF sent in the request body, streamed into the uploads container."""
+    """A PDF sent in the request body, streamed into the uploads container.
+
+    Everything the blob trigger relies on (the file's record, a completed session reopened) is
+    written before the upload blob exists: the trigger may run the moment the blob is committed.
+    """
     if length is not None and length > settings.max_upload_bytes:
         raise TooLargeError(
             f"{length} bytes is more than the {settings.max_upload_bytes} a direct upload takes: "
@@ -242,10 +261,12 @@ def accept_upload(
         )
     head = body.read(1024)
     if PDF_MAGIC not in head:
-        raise NotPdfUploadError(f"{filename} is not a PDF (its bytes do not start with %PDF-)")
-    record = _new_record(storage, settings, session_id, filename, FileStatus.UPLOADED)
+        raise NotPdfUploadError(f"{safe_name(filename)} is not a PDF (its bytes do not start with %PDF-)")
+    record, etag = _new_record(
+        storage, settings, session_id, filename, status=FileStatus.UPLOADED, size=length
+    )
+    _reopen_completed(storage, settings, session_id)
     stream = _Prefixed(head, body, settings.max_upload_bytes)
-    size = 0
     try:
         storage.put_stream(
             settings.uploads_container,
@@ -254,19 +275,20 @@ def accept_upload(
             length=length,
             content_type="application/pdf",
         )
-        size = stream.count
-    except TooLargeError:
+    except BaseException:
+        # No blob, so no extraction will ever finish this record: remove it, then report the error.
         storage.delete(settings.sessions_container, record_blob(session_id, record.id))
         raise
-    record.size, record.uploaded = size, now()
-    save_record(storage, settings, session_id, record)
-    _reopen_completed(storage, settings, session_id)
+    if length is None:
+        record.size = stream.count
+        with suppress(ConflictError):  # extraction already took the file over: its record wins
+            save_record(storage, settings, session_id, record, if_match=etag)
     return record
 
 
 def upload_url(storage: Storage, settings: Settings, session_id: str, filename: str) -> dict[str, object]:
     """A write-only URL for one blob, for files larger than a request may carry."""
-    record = _new_record(storage, settings, session_id, filename, FileStatus.AWAITING_UPLOAD)
+    record, _ = _new_record(storage, settings, session_id, filename, status=FileStatus.AWAITING_UPLOAD)
     url = storage.upload_url(
         settings.uploads_container,
         upload_blob(session_id, record.id, record.name),
@@ -284,6 +306,7 @@ def upload_url(storage: Storage, settings: Settings, session_id: str, filename: 
 
 def request_processing(storage: Storage, settings: Settings, session_id: str) -> SessionView:
     """No more files: finish once every file is extracted (a message starts it if they already are)."""
+    load_manifest(storage, settings, session_id)
     records = load_records(storage, settings, session_id)
     if not records:
         raise WrongStateError("the session has no files: upload a statement and/or a receipts report first")
@@ -428,13 +451,13 @@ def delete_session(storage: Storage, settings: Settings, session_id: str) -> int
 class _Prefixed:
     """The bytes already read for the signature check, then the rest of the body; counts and caps."""
 
-    def __init__(self, head: bytes, rest: BinaryIO, limit: int) -> None:
+    def __init__(self, head: bytes, rest: Readable, limit: int) -> None:
         self._head, self._rest, self._limit = head, rest, limit
         self.count = 0
 
     def read(self, size: int = -1, /) -> bytes:
-        if size is None or size < 0:
-            chunk, self._head = self._head + self._rest.read(), b""
+        if size < 0:
+            chunk, self._head = self._head + self._rest.read(-1), b""
         elif self._head:
             chunk, self._head = self._head[:size], self._head[size:]
             if len(chunk) < size:

@@ -276,7 +276,8 @@ def fail_session(storage: Storage, settings: Settings, session_id: str, reason: 
 def sweep(storage: Storage, settings: Settings, at: dt.datetime | None = None) -> dict[str, int]:
     """Timer step: delete sessions past retention, fail orphaned uploads, and measure storage used."""
     at = at or now()
-    expired = 0
+    stale = at - dt.timedelta(hours=settings.orphan_upload_hours)
+    expired = orphans = 0
     for info in list(storage.list(settings.sessions_container)):
         if info.name.endswith("/manifest.json"):
             data, _ = storage.get_bytes(settings.sessions_container, info.name)
@@ -284,18 +285,32 @@ def sweep(storage: Storage, settings: Settings, at: dt.datetime | None = None) -
             if manifest.created < at - dt.timedelta(days=settings.retention_days):
                 delete_session(storage, settings, manifest.id)
                 expired += 1
-    orphans = 0
+        elif "/files/" in info.name and info.last_modified < stale:
+            # An upload URL handed out but never used: nothing else would ever finish this file.
+            session_id, file_id = info.name.split("/")[0], info.name.rsplit("/", 1)[-1].removesuffix(".json")
+            record = load_record(storage, settings, session_id, file_id)
+            if record is not None and record.status is FileStatus.AWAITING_UPLOAD:
+                _fail_orphan(storage, settings, session_id, record, "the upload URL was never used")
+                orphans += 1
     for info in list(storage.list(settings.uploads_container)):
-        if info.last_modified < at - dt.timedelta(hours=settings.orphan_upload_hours):
-            _orphaned(storage, settings, info.name)
+        if info.last_modified < stale:
+            storage.delete(settings.uploads_container, info.name)
             orphans += 1
+            try:
+                session_id, file_id, _ = parse_upload_blob(info.name)
+            except PermanentError:
+                continue
+            record = load_record(storage, settings, session_id, file_id)
+            if record is not None and not record.status.terminal:
+                hours = settings.orphan_upload_hours
+                _fail_orphan(storage, settings, session_id, record, f"the upload waited over {hours} hours")
     used = {
         container: sum(i.size for i in storage.list(container))
         for container in (settings.uploads_container, settings.sessions_container)
     }
     log.info(
         "storage used: uploads %d bytes, sessions %d bytes; %d expired sessions deleted, "
-        "%d orphaned uploads removed",
+        "%d orphaned uploads failed",
         used[settings.uploads_container],
         used[settings.sessions_container],
         expired,
@@ -308,31 +323,12 @@ def sweep(storage: Storage, settings: Settings, at: dt.datetime | None = None) -
     }
 
 
-def _orphaned(storage: Storage, settings: Settings, blob_name: str) -> None:
-    storage.delete(settings.uploads_container, blob_name)
-    try:
-        session_id, file_id, _ = parse_upload_blob(blob_name)
-    except PermanentError:
-        return
-    record = load_record(storage, settings, session_id, file_id)
-    if record is not None and not record.status.terminal:
-        record.status, record.error, record.error_code = (
-            FileStatus.FAILED,
-            f"the upload waited more than {settings.orphan_upload_hours} hours without being extracted",
-            "orphaned_upload",
-        )
-        save_record(storage, settings, session_id, record)
-
-    def change(m: SessionManifest) -> bool:
-        if m.status in (SessionStatus.COMPLETED, SessionStatus.FAILED):
-            return False
-        m.status, m.error = SessionStatus.FAILED, f"an upload was orphaned: {blob_name.rsplit('/', 1)[-1]}"
-        return True
-
-    try:
-        update_manifest(storage, settings, session_id, change)
-    except PermanentError:
-        return
+def _fail_orphan(
+    storage: Storage, settings: Settings, session_id: str, record: FileRecord, reason: str
+) -> None:
+    record.status, record.error, record.error_code = FileStatus.FAILED, reason, "orphaned_upload"
+    save_record(storage, settings, session_id, record)
+    fail_session(storage, settings, session_id, f"an upload was orphaned ({record.name}): {reason}")
 
 
 # -- aliases in storage --------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from reportlab.lib.pagesizes import landscape, letter
@@ -87,3 +88,11 @@ def storage(azurite: Azurite) -> Iterator[AzureStorage]:
         yield gateway
     finally:
         gateway.close()
+
+
+@pytest.fixture(scope="session")
+def indexed_functions() -> dict[str, Any]:
+    """The Function App's functions as the host indexes them (an app may be indexed only once)."""
+    from function_app import app
+
+    return {f.get_function_name(): f for f in app.get_functions()}

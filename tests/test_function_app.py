@@ -8,13 +8,20 @@ from typing import Any
 import azure.functions as func
 import pytest
 
-from function_app import app
-
 
 @pytest.fixture(scope="module")
-def functions() -> dict[str, Any]:
-    """The app's functions as the host indexes them (indexing may run once per app)."""
-    return {f.get_function_name(): f for f in app.get_functions()}
+def functions(indexed_functions: dict[str, Any]) -> dict[str, Any]:
+    """The app's functions as the host indexes them."""
+    return indexed_functions
+
+
+def test_app_indexes_every_function(functions: dict[str, Any]) -> None:
+    """Health, the API, and one function per trigger: nothing more, nothing less."""
+    assert set(functions) == {"health", "api", "extract", "finalize", "sweep"}
+    bindings = json.loads(functions["api"].get_function_json())["bindings"]
+    trigger = next(b for b in bindings if b["type"] == "httpTrigger")
+    assert (trigger["route"], trigger["authLevel"]) == ("{*route}", "FUNCTION")
+    assert sorted(trigger["methods"]) == ["DELETE", "GET", "POST", "PUT"]
 
 
 def test_app_indexes_health_route(functions: dict[str, Any]) -> None:

@@ -17,7 +17,6 @@ from azure.storage.blob import BlobServiceClient
 from azurefunctions.extensions.base import meta
 from azurefunctions.extensions.bindings import blob
 
-from function_app import app
 from functions import runtime
 from shared import sessions
 from shared.azure_storage import AzureStorage
@@ -28,9 +27,9 @@ from tests.builders.month import build_month
 
 
 @pytest.fixture(scope="module")
-def functions() -> dict[str, Any]:
+def functions(indexed_functions: dict[str, Any]) -> dict[str, Any]:
     """The app's functions as the host indexes them."""
-    return {f.get_function_name(): f for f in app.get_functions()}
+    return indexed_functions
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,34 @@
+"""Every `/api/...` route but `health`: the HTTP app of `shared.http_app`, hosted through AsgiMiddleware.
+
+The host checks the function key before the app sees the request, so the app checks no keys here.
+The app (and with it the settings) is built on the first call, never at import.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import cast
+
+import azure.functions as func
+
+from shared.azure_storage import AzureStorage
+from shared.http_app import build_app
+from shared.settings import Settings
+
+bp = func.Blueprint()
+
+
+@functools.cache
+def _asgi() -> func.AsgiMiddleware:
+    settings = Settings()
+    return func.AsgiMiddleware(build_app(lambda: AzureStorage(settings.storage_connection), settings))
+
+
+@bp.route(
+    route="{*route}",
+    methods=["GET", "POST", "PUT", "DELETE"],
+    auth_level=func.AuthLevel.FUNCTION,
+)
+async def api(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    """Hand the request to the HTTP app: its URL path (`/api/...`) picks the route."""
+    return cast(func.HttpResponse, await _asgi().handle_async(req, context))

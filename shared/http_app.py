@@ -1,0 +1,318 @@
+"""The HTTP API as one ASGI app: the Functions host (`func.AsgiMiddleware`) and uvicorn serve this table.
+
+Every route is under `/api`; each calls one use case of `shared.sessions` (or the alias store) and
+turns its result into JSON. Blocking use cases run in the thread pool (plain `def` routes); the
+upload route is async only to hand its body stream to a worker thread (`shared.http.body`).
+Failures are answered by `shared.http.errors`; API keys, when given, by `shared.http.auth`.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import urllib.parse
+from collections.abc import Callable
+from typing import Annotated, Any, cast
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from shared.aliases import normalise_name
+from shared.http.auth import ApiKeyMiddleware
+from shared.http.body import BlockingBody
+from shared.http.errors import CatchAll, install_error_handlers
+from shared.models import Reconciliation
+from shared.report import REPORTS
+from shared.session_models import FileRecord, SessionView
+from shared.sessions import (
+    RequestError,
+    accept_upload,
+    create_session,
+    delete_session,
+    get_session,
+    list_sessions,
+    reconciliation,
+    report,
+    request_processing,
+    upload_url,
+)
+from shared.settings import Settings
+from shared.steps import BlobAliasStore
+from shared.storage import Storage
+from shared.values import mask_card_numbers
+
+HEALTH_PATH = "/api/health"
+_PLAIN_FILE_NAME = re.compile(r"^[A-Za-z0-9._ -]+$")
+
+
+class _Once:
+    """The storage gateway, built by the factory on first use and then shared by every request."""
+
+    def __init__(self, factory: Callable[[], Storage]) -> None:
+        self._factory = factory
+        self._lock = threading.Lock()
+        self._storage: Storage | None = None
+
+    def __call__(self) -> Storage:
+        if self._storage is None:
+            with self._lock:
+                if self._storage is None:
+                    self._storage = self._factory()
+        return self._storage
+
+
+def _storage(request: Request) -> Storage:
+    # A plain `def`: FastAPI calls it in the thread pool, so a factory that connects may block.
+    return cast(_Once, request.app.state.storage)()
+
+
+async def _settings(request: Request) -> Settings:
+    return cast(Settings, request.app.state.settings)
+
+
+StorageDep = Annotated[Storage, Depends(_storage)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+
+
+# -- bodies -------------------------------------------------------------------------------------
+class SessionList(BaseModel):
+    """Every session, newest first (without their files)."""
+
+    sessions: list[SessionView]
+
+
+class UploadUrl(BaseModel):
+    """Where and how to PUT one file too large for a request body."""
+
+    file: FileRecord
+    url: str
+    method: str
+    headers: dict[str, str]
+    expires_in_minutes: int
+
+
+class Deleted(BaseModel):
+    """How many blobs a delete removed."""
+
+    deleted: int
+
+
+class Alias(BaseModel):
+    """A name in the expense system that belongs to a statement cardholder."""
+
+    name: str
+    cardholder: str
+
+
+class Aliases(BaseModel):
+    """The alias table, normalised name → cardholder."""
+
+    aliases: dict[str, str]
+
+
+class AliasDeleted(BaseModel):
+    """The normalised name of the alias removed."""
+
+    deleted: str
+
+
+class Health(BaseModel):
+    """The app answers."""
+
+    status: str
+
+
+class UnknownAliasError(RequestError):
+    """No alias has that name."""
+
+    code = "unknown_alias"
+    status = 404
+
+
+class BadContentLengthError(RequestError):
+    """The Content-Length header is not a number."""
+
+    code = "bad_content_length"
+    status = 400
+
+
+def _content_length(request: Request) -> int | None:
+    value = request.headers.get("content-length")
+    if value is None:
+        return None
+    if not value.strip().isdigit():
+        raise BadContentLengthError("Content-Length must be a whole number of bytes")
+    return int(value)
+
+
+def _attachment(file_name: str) -> str:
+    """A Content-Disposition naming the file's last path part; RFC 6266 form when not plain ASCII."""
+    name = file_name.rsplit("/", 1)[-1]
+    if _PLAIN_FILE_NAME.match(name):
+        return f'attachment; filename="{name}"'
+    return f"attachment; filename*=UTF-8''{urllib.parse.quote(name)}"
+
+
+def _masked(value: Any) -> Any:
+    """`value` (JSON data) with every string passed through `mask_card_numbers`."""
+    if isinstance(value, str):
+        return mask_card_numbers(value)
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    return value
+
+
+# -- routes -------------------------------------------------------------------------------------
+router = APIRouter(prefix="/api")
+
+
+@router.get("/health", tags=["health"])
+async def health() -> Health:
+    """The app is up (touches no storage)."""
+    return Health(status="ok")
+
+
+@router.post("/sessions", status_code=201, tags=["sessions"])
+def new_session(storage: StorageDep, settings: SettingsDep) -> SessionView:
+    """Open a new session to upload files into."""
+    return create_session(storage, settings)
+
+
+@router.get("/sessions", tags=["sessions"])
+def sessions(storage: StorageDep, settings: SettingsDep) -> SessionList:
+    """Every session, newest first."""
+    return SessionList(sessions=list_sessions(storage, settings))
+
+
+@router.get("/sessions/{session_id}", tags=["sessions"])
+def session(session_id: str, storage: StorageDep, settings: SettingsDep) -> SessionView:
+    """One session with its files, progress and, once completed, summary and reports."""
+    return get_session(storage, settings, session_id)
+
+
+@router.put(
+    "/sessions/{session_id}/files/{filename}",
+    status_code=202,
+    tags=["files"],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def upload(
+    session_id: str, filename: str, request: Request, storage: StorageDep, settings: SettingsDep
+) -> FileRecord:
+    """Upload one PDF as the raw request body; extraction starts once it is stored."""
+    length = _content_length(request)
+    chunks = request.stream()
+    body = BlockingBody(chunks, limit=settings.max_upload_bytes)
+    try:
+        return await run_in_threadpool(
+            accept_upload,
+            storage,
+            settings,
+            session_id,
+            filename,
+            # accept_upload needs only read(size), which is all BlockingBody offers.
+            body=body,
+            length=length,
+        )
+    finally:
+        await chunks.aclose()
+
+
+@router.post("/sessions/{session_id}/files/{filename}/upload-url", status_code=201, tags=["files"])
+def new_upload_url(session_id: str, filename: str, storage: StorageDep, settings: SettingsDep) -> UploadUrl:
+    """A short-lived URL to PUT one large PDF straight into storage."""
+    return UploadUrl.model_validate(upload_url(storage, settings, session_id, filename))
+
+
+@router.post("/sessions/{session_id}/process", status_code=202, tags=["sessions"])
+def process(session_id: str, storage: StorageDep, settings: SettingsDep) -> SessionView:
+    """No more files: reconcile and write the reports once every file is extracted."""
+    return request_processing(storage, settings, session_id)
+
+
+@router.get("/sessions/{session_id}/transactions", response_model=Reconciliation, tags=["results"])
+def transactions(session_id: str, storage: StorageDep, settings: SettingsDep) -> JSONResponse:
+    """A completed session's transactions with their matches and statuses, unmatched expenses and
+    unresolved names."""
+    result = reconciliation(storage, settings, session_id)
+    # Free text is copied from documents we do not control: mask anything shaped like a card number.
+    return JSONResponse(_masked(result.model_dump(mode="json")))
+
+
+@router.get(
+    "/sessions/{session_id}/reports/{name:path}",
+    response_class=StreamingResponse,
+    tags=["results"],
+    responses={200: {"content": {r.media_type: {} for r in REPORTS.values()} | {"application/pdf": {}}}},
+)
+def download(session_id: str, name: str, storage: StorageDep, settings: SettingsDep) -> StreamingResponse:
+    """One report by name (`exceptions`, `pvault`, …) or file name, or `receipts/<file>.pdf`."""
+    file_name, media_type, chunks = report(storage, settings, session_id, name)
+    return StreamingResponse(
+        chunks, media_type=media_type, headers={"Content-Disposition": _attachment(file_name)}
+    )
+
+
+@router.delete("/sessions/{session_id}", tags=["sessions"])
+def remove_session(session_id: str, storage: StorageDep, settings: SettingsDep) -> Deleted:
+    """Delete a session and everything stored for it."""
+    return Deleted(deleted=delete_session(storage, settings, session_id))
+
+
+@router.get("/aliases", tags=["aliases"])
+def aliases(storage: StorageDep, settings: SettingsDep) -> Aliases:
+    """The alias table."""
+    return Aliases(aliases=BlobAliasStore(storage, settings).load())
+
+
+@router.post("/aliases", status_code=201, tags=["aliases"])
+def add_alias(alias: Alias, storage: StorageDep, settings: SettingsDep) -> Alias:
+    """Map a name typed in the expense system to a statement cardholder (both stored normalised)."""
+    name, cardholder = BlobAliasStore(storage, settings).add(alias.name, alias.cardholder)
+    return Alias(name=name, cardholder=cardholder)
+
+
+@router.delete("/aliases/{name}", tags=["aliases"])
+def remove_alias(name: str, storage: StorageDep, settings: SettingsDep) -> AliasDeleted:
+    """Forget one alias; 404 when there is none by that name."""
+    if not BlobAliasStore(storage, settings).remove(name):
+        raise UnknownAliasError(f"no alias {name[:60]!r}")
+    return AliasDeleted(deleted=normalise_name(name))
+
+
+# -- the app ------------------------------------------------------------------------------------
+def build_app(
+    storage_factory: Callable[[], Storage], settings: Settings, *, api_keys: frozenset[str] | None = None
+) -> FastAPI:
+    """The API. `storage_factory` is called once, on the first request that needs storage.
+
+    `api_keys=None`: the app checks no keys (the Functions host checks its function keys first).
+    Otherwise every route but `/api/health` needs one of them in `x-api-key` or `x-functions-key`.
+    """
+    if api_keys is not None and not api_keys:
+        raise ValueError("an empty set of API keys would refuse every request")
+    app = FastAPI(
+        title="Credit Card Processor",
+        summary="Cardholder statements and receipt reports in, reconciled transactions and reports out.",
+        version="1",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.storage = _Once(storage_factory)
+    app.state.settings = settings
+    install_error_handlers(app)
+    if api_keys is not None:
+        app.add_middleware(ApiKeyMiddleware, keys=api_keys, open_paths=frozenset({HEALTH_PATH}))
+    app.add_middleware(CatchAll)  # added last, so it is outside the key check as well
+    app.include_router(router)
+    return app
