@@ -1,0 +1,70 @@
+"""`ccproc api` and `ccproc sweep`: the long-running and scheduled faces of the pipeline, for
+Kubernetes and local runs — the same `shared` calls the Functions app makes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+from shared.cli.common import EXIT_FAILED
+from shared.settings import Settings
+
+API_KEYS_ENV = "CCPROC_API_KEYS"
+
+
+def api_keys_from_env() -> frozenset[str] | None:
+    """API keys from CCPROC_API_KEYS (comma-separated; mounted from a Secret); None when unset."""
+    raw = os.environ.get(API_KEYS_ENV, "")
+    keys = frozenset(k.strip() for k in raw.split(",") if k.strip())
+    return keys or None
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    """Serve the HTTP API with uvicorn."""
+    # The web stack loads only for this command.
+    import uvicorn  # noqa: PLC0415
+
+    from shared.azure_storage import AzureStorage  # noqa: PLC0415
+    from shared.http_app import build_app  # noqa: PLC0415
+
+    settings = Settings()
+    if not settings.storage_connection:
+        print("ccproc: set AzureWebJobsStorage to the storage connection string", file=sys.stderr)
+        return EXIT_FAILED
+    keys = api_keys_from_env()
+    if keys is None and not args.no_keys:
+        print(f"ccproc: set {API_KEYS_ENV} (or pass --no-keys for a local, keyless API)", file=sys.stderr)
+        return EXIT_FAILED
+    app = build_app(lambda: AzureStorage(settings.storage_connection), settings, api_keys=keys)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=30)
+    return 0
+
+
+def cmd_sweep(_args: argparse.Namespace) -> int:
+    """Run the retention sweep once (a CronJob's command)."""
+    from shared.azure_storage import AzureStorage  # noqa: PLC0415
+    from shared.steps import sweep  # noqa: PLC0415
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    settings = Settings()
+    print(json.dumps(sweep(AzureStorage(settings.storage_connection), settings)))
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add `api` and `sweep` to the command line."""
+    api = sub.add_parser("api", help="serve the HTTP API (same routes as the Functions app)")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8080)
+    api.add_argument(
+        "--no-keys", action="store_true", help=f"serve without API keys when {API_KEYS_ENV} is unset"
+    )
+    api.set_defaults(run=cmd_api)
+    sweep = sub.add_parser(
+        "sweep", help="delete expired sessions and orphaned uploads once; log storage used"
+    )
+    sweep.set_defaults(run=cmd_sweep)

@@ -1,0 +1,95 @@
+"""`ccproc api` and `ccproc sweep` as real processes against Azurite."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.azurite import Azurite, free_port
+
+CCPROC = str(Path(sys.executable).with_name("ccproc"))
+
+
+def env_for(azurite: Azurite, **extra: str) -> dict[str, str]:
+    tag = os.urandom(3).hex()
+    return {
+        **os.environ,
+        "AzureWebJobsStorage": azurite.connection_string,
+        "UPLOADS_CONTAINER": f"up-{tag}",
+        "SESSIONS_CONTAINER": f"se-{tag}",
+        "RESULTS_QUEUE": f"re-{tag}",
+        **extra,
+    }
+
+
+def request(url: str, method: str = "GET", headers: dict[str, str] | None = None) -> tuple[int, dict]:
+    req = urllib.request.Request(url, method=method, headers=headers or {})  # noqa: S310 — loopback only
+    try:
+        with urllib.request.urlopen(req, timeout=10) as answer:  # noqa: S310
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.fixture
+def api(azurite: Azurite) -> Iterator[str]:
+    """`ccproc api` on a free loopback port, keys from CCPROC_API_KEYS."""
+    port = free_port()
+    process = subprocess.Popen(
+        [CCPROC, "api", "--port", str(port)],
+        env=env_for(azurite, CCPROC_API_KEYS="k1,k2"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if request(f"{base}/api/health")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("ccproc api did not start")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_api_serves_the_same_routes_with_keys(api: str) -> None:
+    """Health is open; a session needs a key from CCPROC_API_KEYS, and with one it is created."""
+    assert request(f"{api}/api/health") == (200, {"status": "ok"})
+    status, body = request(f"{api}/api/sessions", "POST")
+    assert status == 401
+    assert body["error"]["code"]
+    status, body = request(f"{api}/api/sessions", "POST", {"x-api-key": "k2"})
+    assert (status, body["status"]) == (201, "open")
+
+
+def test_api_refuses_to_start_without_keys(azurite: Azurite) -> None:
+    """Deployed, keys are required: without CCPROC_API_KEYS (and no --no-keys) it exits 1 saying so."""
+    env = env_for(azurite)
+    env.pop("CCPROC_API_KEYS", None)
+    done = subprocess.run([CCPROC, "api"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1
+    assert "CCPROC_API_KEYS" in done.stderr
+
+
+def test_sweep_runs_once_and_reports(azurite: Azurite) -> None:
+    """`ccproc sweep` prints what it removed and the storage used, as JSON."""
+    done = subprocess.run(
+        [CCPROC, "sweep"], env=env_for(azurite), capture_output=True, text=True, timeout=60, check=True
+    )
+    counts = json.loads(done.stdout)
+    assert counts["expired_sessions"] == 0
+    assert "storage used" in done.stderr
