@@ -14,8 +14,10 @@ Storage layout (names carry the session id and a sanitised file name, never card
 from __future__ import annotations
 
 import json
+import random
 import re
 import secrets
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import suppress
@@ -39,7 +41,7 @@ from shared.values import mask_card_numbers
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 FILE_ID = re.compile(r"^[0-9a-f]{16}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_RETRIES = 20
+_RETRIES = 30
 
 
 class RequestError(PermanentError):
@@ -138,7 +140,7 @@ def update_manifest(
     storage: Storage, settings: Settings, session_id: str, change: Callable[[SessionManifest], bool]
 ) -> SessionManifest:
     """Read, change, write under the read's ETag; a lost race re-reads. `change` says if it changed."""
-    for _ in range(_RETRIES):
+    for attempt in range(_RETRIES):
         manifest, etag = load_manifest(storage, settings, session_id)
         if not change(manifest):
             return manifest
@@ -152,9 +154,15 @@ def update_manifest(
                 if_match=etag,
             )
         except ConflictError:
+            back_off(attempt)
             continue
         return manifest
     raise ConflictError(f"session {session_id} is being changed by too many writers; try again")
+
+
+def back_off(attempt: int) -> None:
+    """A short random pause after a lost race, growing with the attempts, so writers spread out."""
+    time.sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))  # noqa: S311 — jitter, not secrecy
 
 
 def save_record(

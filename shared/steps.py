@@ -20,6 +20,7 @@ from shared.models import Document, DocumentKind, Status
 from shared.report import REPORTS, write_reports
 from shared.session_models import FileRecord, FileStatus, SessionManifest, SessionStatus, Summary, now
 from shared.sessions import (
+    back_off,
     delete_session,
     load_manifest,
     load_record,
@@ -350,7 +351,7 @@ class BlobAliasStore:
         return self._read()[0]
 
     def _change(self, edit: object) -> bool:
-        for _ in range(20):
+        for attempt in range(30):
             table, etag = self._read()
             changed = edit(table)  # type: ignore[operator]
             if not changed:
@@ -365,6 +366,7 @@ class BlobAliasStore:
                     if_match=etag or CREATE_ONLY,
                 )
             except ConflictError:
+                back_off(attempt)
                 continue
             return True
         raise ConflictError("the alias table is being changed by too many writers; try again")

@@ -1,0 +1,41 @@
+"""Session state under concurrent writers, against Azurite."""
+
+from __future__ import annotations
+
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from shared import sessions
+from shared.azure_storage import AzureStorage
+from shared.session_models import SessionManifest
+from shared.settings import Settings
+
+
+def test_concurrent_manifest_updates_lose_nothing(storage: AzureStorage, tmp_path: Path) -> None:
+    """Eight writers each bump the run counter five times under ETag conditions: all 40 land."""
+    tag = secrets.token_hex(4)
+    settings = Settings(
+        uploads_container=f"up-{tag}", sessions_container=f"se-{tag}", results_queue=f"re-{tag}"
+    )
+    session = sessions.create_session(storage, settings)
+
+    def bump(m: SessionManifest) -> bool:
+        m.runs += 1
+        return True
+
+    def writer(_: int) -> None:
+        for _ in range(5):
+            sessions.update_manifest(storage, settings, session.id, bump)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(writer, range(8)))
+    manifest, _ = sessions.load_manifest(storage, settings, session.id)
+    assert manifest.runs == 40
+
+
+def test_names_never_carry_card_numbers() -> None:
+    """A file name with a card number becomes a blob-safe name with only the last four."""
+    assert sessions.safe_name("stmt 4111 1111 1111 1111 March.pdf") == "stmt_xxxx1111_March.pdf"
+    assert sessions.safe_name("../../etc/passwd") == "etc_passwd"
+    assert sessions.safe_name("") == "document.pdf"
