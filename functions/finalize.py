@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 import azure.functions as func
 
 from functions.runtime import runtime
-from shared.errors import TransientError
-from shared.steps import fail_session, finalize_session
+from shared.steps import finalize_failed, finalize_session
 
 bp = func.Blueprint()
 log = logging.getLogger("ccproc")
@@ -25,9 +23,8 @@ def finalize(message: func.QueueMessage) -> None:
     try:
         finalize_session(app.storage, app.settings, content)
     except Exception as exc:
-        last_try = (message.dequeue_count or 1) >= app.settings.max_dequeue_count
-        if last_try and not isinstance(exc, TransientError):
-            session_id = json.loads(content).get("session", "")
-            fail_session(app.storage, app.settings, session_id, f"finishing the session failed: {exc}")
+        # The same decision as the Kubernetes worker's (`shared.steps.finalize_failed`); the host
+        # itself moves the message to the poison queue after its last try.
+        finalize_failed(app.storage, app.settings, content, exc, dequeue_count=message.dequeue_count or 1)
         log.exception("finalize failed (try %s)", message.dequeue_count)
         raise

@@ -29,6 +29,7 @@ from azure.core.exceptions import (
 )
 from azure.storage.blob import (
     BlobClient,
+    BlobLeaseClient,
     BlobProperties,
     BlobSasPermissions,
     BlobServiceClient,
@@ -45,6 +46,8 @@ from azure.storage.queue import (
 
 from shared.storage import (
     CREATE_ONLY,
+    LEASE_SECONDS_MAX,
+    LEASE_SECONDS_MIN,
     BlobInfo,
     ConflictError,
     Message,
@@ -61,6 +64,7 @@ UPLOAD_CONCURRENCY = 4
 TRANSFER_CONCURRENCY = 4
 COPY_POLL_SECONDS = 0.2
 COPY_TIMEOUT_SECONDS = 600.0
+LEASE_ATTEMPTS = 3
 
 
 @contextlib.contextmanager
@@ -77,6 +81,9 @@ def _mapped_errors(what: str) -> Iterator[None]:
     except HttpResponseError as exc:
         if exc.status_code == 412:
             raise ConflictError(f"{what}: changed since it was read") from exc
+        if getattr(exc, "error_code", None) == "PopReceiptMismatch":
+            # Another consumer took the message over (its visibility lapsed): no longer ours.
+            raise ConflictError(f"{what}: the message was taken over") from exc
         if exc.status_code is not None and exc.status_code >= 500:
             raise StorageUnavailableError(f"{what}: storage error {exc.status_code}") from exc
         raise
@@ -292,6 +299,50 @@ class AzureStorage:
             expiry=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes),
         )
         return f"{blob.url}?{sas}"
+
+    # -- leases -------------------------------------------------------------------------------
+    def acquire_lease(self, container: str, name: str, seconds: int) -> str | None:
+        """Lease a blob for `seconds` (LEASE_SECONDS_MIN to LEASE_SECONDS_MAX), creating it empty
+        when absent; the lease id, or None while another holder's lease is active."""
+        if not LEASE_SECONDS_MIN <= seconds <= LEASE_SECONDS_MAX:
+            raise ValueError(f"a lease lasts {LEASE_SECONDS_MIN} to {LEASE_SECONDS_MAX} s, not {seconds}")
+        blob = self._blob(container, name)
+        what = f"lease on blob {container}/{name}"
+        # Another holder may create or delete the blob between our calls: a few rounds settle it.
+        for _ in range(LEASE_ATTEMPTS):
+            try:
+                with _mapped_errors(what):
+                    return str(blob.acquire_lease(lease_duration=seconds).id)
+            except ConflictError:
+                return None  # LeaseAlreadyPresent: someone else holds it
+            except NotFoundError:
+                with _mapped_errors(f"blob {container}/{name}"), contextlib.suppress(ResourceExistsError):
+                    blob.upload_blob(b"", overwrite=False)
+        return None
+
+    def renew_lease(self, container: str, name: str, lease_id: str) -> None:
+        """Hold a lease for another full term; ConflictError when it is no longer this holder's
+        (it lapsed and was taken, was released, or its blob is gone)."""
+        what = f"lease on blob {container}/{name}"
+        try:
+            with _mapped_errors(what):
+                BlobLeaseClient(self._blob(container, name), lease_id=lease_id).renew()
+        except NotFoundError as exc:
+            raise ConflictError(f"{what}: the blob is gone") from exc
+
+    def release_lease(self, container: str, name: str, lease_id: str, *, delete: bool = False) -> None:
+        """End a held lease now, and with `delete` remove its blob in the same call; ConflictError
+        when it is no longer this holder's."""
+        blob = self._blob(container, name)
+        what = f"lease on blob {container}/{name}"
+        try:
+            with _mapped_errors(what):
+                if delete:
+                    blob.delete_blob(lease=lease_id)
+                else:
+                    BlobLeaseClient(blob, lease_id=lease_id).release()
+        except NotFoundError as exc:
+            raise ConflictError(f"{what}: the blob is gone") from exc
 
     # -- queues -------------------------------------------------------------------------------
     def _queue(self, queue: str) -> QueueClient:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from shared.aliases import AliasError, normalise_name
-from shared.errors import PermanentError
+from shared.errors import PermanentError, TransientError
 from shared.extract import extract_document
 from shared.match import reconcile
 from shared.models import Document, DocumentKind, Status
@@ -271,6 +271,35 @@ def fail_session(storage: Storage, settings: Settings, session_id: str, reason: 
         update_manifest(storage, settings, session_id, change)
     except PermanentError:
         log.warning("session %s: could not be marked failed (deleted?)", session_id)
+
+
+def finalize_failed(
+    storage: Storage,
+    settings: Settings,
+    message: str,
+    error: BaseException | None,
+    *,
+    dequeue_count: int,
+) -> bool:
+    """A finalize try raised `error` (None: its message came back after every try was used up
+    without an answer, the runner having died each time). True when the message is spent and goes
+    to the poison queue; on that last try the session is marked failed with the reason, unless
+    storage was unreachable, which says nothing about the session."""
+    if dequeue_count < settings.max_dequeue_count:
+        return False
+    if not isinstance(error, TransientError):
+        try:
+            session_id = str(json.loads(message)["session"])
+        except (ValueError, TypeError, KeyError):
+            log.warning("a results message names no session; sent to the poison queue")
+            return True
+        reason = (
+            f"finishing the session failed: {error}"
+            if error is not None
+            else f"finishing the session was tried {dequeue_count} times and never finished"
+        )
+        fail_session(storage, settings, session_id, reason)
+    return True
 
 
 # -- sweep ---------------------------------------------------------------------------------

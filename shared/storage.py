@@ -17,6 +17,8 @@ from typing import Protocol
 from shared.errors import CcprocError, TransientError
 
 CREATE_ONLY = "*new*"
+# The terms a blob lease may have (Azure Storage refuses others, and so does Azurite).
+LEASE_SECONDS_MIN, LEASE_SECONDS_MAX = 15, 60
 
 
 class ConflictError(CcprocError):
@@ -134,6 +136,22 @@ class Storage(Protocol):
 
     def upload_url(self, container: str, name: str, *, minutes: int) -> str:
         """A URL allowing one PUT (create/write only) of this one blob for `minutes`."""
+        ...
+
+    # -- leases -------------------------------------------------------------------------------
+    def acquire_lease(self, container: str, name: str, seconds: int) -> str | None:
+        """Lease a blob for `seconds` (LEASE_SECONDS_MIN to LEASE_SECONDS_MAX), creating it empty
+        when absent; the lease id, or None while another holder's lease is active."""
+        ...
+
+    def renew_lease(self, container: str, name: str, lease_id: str) -> None:
+        """Hold a lease for another full term; ConflictError when it is no longer this holder's
+        (it lapsed and was taken, was released, or its blob is gone)."""
+        ...
+
+    def release_lease(self, container: str, name: str, lease_id: str, *, delete: bool = False) -> None:
+        """End a held lease now, and with `delete` remove its blob in the same call; ConflictError
+        when it is no longer this holder's."""
         ...
 
     # -- queues -------------------------------------------------------------------------------
