@@ -24,15 +24,15 @@ $(NODE_STAMP): package.json package-lock.json
 
 setup: $(STAMP)
 
-# Extract the PDFs given as FILES="a.pdf b.pdf" — or, without FILES, a generated sample month.
+# The whole pipeline locally (Azurite, API, workers) with the PDFs given as FILES="a.pdf b.pdf" —
+# or, without FILES, a generated sample month — submitted once it is up; Ctrl-C stops it.
 run: $(STAMP)
 	@mkdir -p $(OUT); if [ -z "$(FILES)" ]; then \
 		echo "No FILES given: generating a sample month into $(OUT)/sample/"; \
 		$(BIN)/python -m tests.builders month $(OUT)/sample --size month --seed 7 >/dev/null 2>&1; \
 		set -- $(OUT)/sample/statement.pdf $(OUT)/sample/receipts.pdf; \
 	else set -- $(FILES); fi; \
-	$(BIN)/ccproc extract "$$@" --format summary --save $(OUT)/extract.json; rc=$$?; \
-	echo "Full result: $(OUT)/extract.json"; exit $$rc
+	$(BIN)/ccproc dev --submit "$$@" --out $(OUT)/reports $(DEV_FLAGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

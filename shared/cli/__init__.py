@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from shared.cli import aliases, extract, reconcile, serve, submit, worker
+from shared.cli import aliases, dev, extract, reconcile, serve, submit, worker
 from shared.cli.common import EXIT_FAILED
 from shared.errors import CcprocError
 
@@ -15,7 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line, every subcommand."""
     parser = argparse.ArgumentParser(prog="ccproc", description="Credit Card Processor")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (extract, reconcile, aliases, serve, submit, worker):
+    for module in (extract, reconcile, aliases, serve, submit, dev, worker):
         module.register(sub)
     return parser
 

@@ -94,31 +94,55 @@ def _upload(client: Client, session_id: str, path: Path, direct_max: int) -> Non
 
 def cmd_submit(args: argparse.Namespace) -> int:
     """Create a session, upload, process, wait, download every report into --out."""
-    client = Client(args.api, args.key or os.environ.get("CCPROC_API_KEY"))
+    return run_submit(
+        args.files,
+        args.out,
+        api=args.api,
+        key=args.key or os.environ.get("CCPROC_API_KEY"),
+        quiet=args.quiet,
+        direct_max=args.direct_max,
+        timeout=args.timeout,
+        poll=args.poll,
+    )
+
+
+def run_submit(
+    files: list[Path],
+    out: Path,
+    *,
+    api: str,
+    key: str | None,
+    quiet: bool,
+    direct_max: int = DIRECT_MAX_BYTES,
+    timeout: float = 1800,
+    poll: float = 1.0,
+) -> int:
+    """Submit `files` to the API at `api` and download the reports into `out`; the exit code."""
+    client = Client(api, key)
     session = client.call("POST", "/api/sessions")
     session_id = session["id"]
-    for path in args.files:
-        _upload(client, session_id, path, args.direct_max)
+    for path in files:
+        _upload(client, session_id, path, direct_max)
     client.call("POST", f"/api/sessions/{session_id}/process")
-    deadline = time.monotonic() + args.timeout
-    with progress_bar(not args.quiet, "processing") as progress:
+    deadline = time.monotonic() + timeout
+    with progress_bar(not quiet, "processing") as progress:
         while session["status"] not in ("completed", "failed"):
             if time.monotonic() > deadline:
                 print(
-                    f"ccproc: session {session_id} still {session['status']} after {args.timeout} s",
+                    f"ccproc: session {session_id} still {session['status']} after {timeout} s",
                     file=sys.stderr,
                 )
                 return EXIT_FAILED
-            time.sleep(args.poll)
+            time.sleep(poll)
             session = client.call("GET", f"/api/sessions/{session_id}")
             if progress:
                 progress(int(session["progress"] * 100), 100)
     if session["status"] == "failed":
         print(f"ccproc: session {session_id} failed: {session.get('error')}", file=sys.stderr)
         return EXIT_FAILED
-    args.out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     written = [
-        client.download(f"/api/sessions/{session_id}/reports/{name}", args.out, name)
+        client.download(f"/api/sessions/{session_id}/reports/{name}", out, name)
         for name in session["reports"]
     ]
     summary = session.get("summary") or {}
@@ -126,7 +150,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
           f"{summary.get('expenses', 0)} expenses")  # fmt: skip
     for status, count in (summary.get("statuses") or {}).items():
         print(f"  {status:<18} {count:>6}")
-    print(f"reports in {args.out}: {', '.join(p.name for p in written)}")
+    print(f"reports in {out}: {', '.join(p.name for p in written)}")
     return 0
 
 
