@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import secrets
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from reportlab.lib.pagesizes import landscape, letter
 from reportlab.pdfgen import canvas
 
 from shared.azure_storage import AzureStorage
+from shared.settings import Settings
 from tests.azurite import Azurite, AzuriteError
 
 WritePdf = Callable[..., Path]
@@ -96,3 +98,16 @@ def indexed_functions() -> dict[str, Any]:
     from function_app import app
 
     return {f.get_function_name(): f for f in app.get_functions()}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Container and queue names of their own for each test, so tests never see each other's data."""
+    tag = secrets.token_hex(4)
+    return Settings(
+        uploads_container=f"uploads-{tag}",
+        sessions_container=f"sessions-{tag}",
+        results_queue=f"results-{tag}",
+        temp_storage_path=tmp_path,
+        extract_processes=1,
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,19 +35,6 @@ def functions(indexed_functions: dict[str, Any]) -> dict[str, Any]:
 def month(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     folder = tmp_path_factory.mktemp("month")
     return folder, build_month(folder, size="small", seed=21)
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Names of their own for each test, so tests never see each other's blobs."""
-    tag = secrets.token_hex(4)
-    return Settings(
-        uploads_container=f"uploads-{tag}",
-        sessions_container=f"sessions-{tag}",
-        results_queue=f"results-{tag}",
-        temp_storage_path=tmp_path,
-        extract_processes=1,
-    )
 
 
 @pytest.fixture

@@ -74,18 +74,6 @@ class Client:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Containers and a queue no other test uses; scratch space in the test's folder."""
-    tag = uuid.uuid4().hex[:12]
-    return Settings(
-        uploads_container=f"up-{tag}",
-        sessions_container=f"se-{tag}",
-        results_queue=f"re-{tag}",
-        temp_storage_path=tmp_path,
-    )
-
-
-@pytest.fixture
 def client(storage: AzureStorage, settings: Settings) -> Client:
     """The app on Azurite, without API keys (as under the Functions host)."""
     return Client(build_app(lambda: storage, settings))

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -45,17 +44,9 @@ def big_statement(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Names of their own for each test, so tests never see each other's blobs and messages."""
-    tag = secrets.token_hex(4)
-    return Settings(
-        uploads_container=f"uploads-{tag}",
-        sessions_container=f"sessions-{tag}",
-        results_queue=f"results-{tag}",
-        temp_storage_path=tmp_path,
-        extract_processes=1,
-        max_dequeue_count=MAX_TRIES,
-    )
+def settings(settings: Settings) -> Settings:
+    """The shared per-test names, with few tries before a message is poison."""
+    return settings.model_copy(update={"max_dequeue_count": MAX_TRIES})
 
 
 class Worker:
