@@ -41,7 +41,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+# checkov (the manifests' security scan) pins packaging<24, which pytest 9 refuses: its own venv.
+CHECKOV := $(VENV)/tools/checkov/bin/checkov
+$(CHECKOV): $(STAMP)
+	$(PYTHON) -m venv $(VENV)/tools/checkov
+	$(VENV)/tools/checkov/bin/python -m pip install --quiet checkov==3.3.30
+
+unit: $(STAMP) $(CHECKOV)
 	$(BIN)/pytest -q
 
 test: lint typecheck unit

@@ -11,7 +11,7 @@ from typing import cast
 
 import azure.functions as func
 
-from shared.azure_storage import AzureStorage
+from shared.azure_storage import storage_from_settings
 from shared.http_app import build_app
 from shared.settings import Settings
 
@@ -21,7 +21,7 @@ bp = func.Blueprint()
 @functools.cache
 def _asgi() -> func.AsgiMiddleware:
     settings = Settings()
-    return func.AsgiMiddleware(build_app(lambda: AzureStorage(settings.storage_connection), settings))
+    return func.AsgiMiddleware(build_app(lambda: storage_from_settings(settings), settings))
 
 
 @bp.route(

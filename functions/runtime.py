@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.azure_storage import AzureStorage
+from shared.azure_storage import storage_from_settings
 from shared.settings import Settings
 from shared.storage import Storage
 
@@ -25,7 +25,7 @@ def runtime() -> Runtime:
     global _current  # noqa: PLW0603 — one gateway per worker process, built lazily, not at import
     if _current is None:
         settings = Settings()
-        _current = Runtime(settings, AzureStorage(settings.storage_connection))
+        _current = Runtime(settings, storage_from_settings(settings))
     return _current
 
 

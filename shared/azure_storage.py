@@ -44,6 +44,7 @@ from azure.storage.queue import (
     TextBase64EncodePolicy,
 )
 
+from shared.settings import Settings
 from shared.storage import (
     CREATE_ONLY,
     LEASE_SECONDS_MAX,
@@ -123,6 +124,33 @@ class AzureStorage:
             max_chunk_get_size=BLOCK_SIZE,
         )
         self._queues = QueueServiceClient.from_connection_string(connection_string, retry_total=retry_total)
+        self._setup()
+
+    @classmethod
+    def with_identity(cls, account_url: str, *, retry_total: int = 3) -> AzureStorage:
+        """The account at `account_url` (`https://NAME.blob.core.windows.net`), signed in as the
+        workload's Azure identity (workload identity, managed identity, or a developer's login)."""
+        from azure.identity import DefaultAzureCredential  # noqa: PLC0415 — only for keyless deployments
+
+        credential = DefaultAzureCredential()
+        blob_url = account_url.rstrip("/")
+        self = cls.__new__(cls)
+        self._blobs = BlobServiceClient(
+            blob_url,
+            credential=credential,
+            retry_total=retry_total,
+            max_single_put_size=BLOCK_SIZE,
+            max_block_size=BLOCK_SIZE,
+            max_single_get_size=BLOCK_SIZE,
+            max_chunk_get_size=BLOCK_SIZE,
+        )
+        self._queues = QueueServiceClient(
+            blob_url.replace(".blob.", ".queue."), credential=credential, retry_total=retry_total
+        )
+        self._setup()
+        return self
+
+    def _setup(self) -> None:
         # Only grows; two threads creating the same container at once cost one extra call, no error.
         self._containers: set[str] = set()
         self._queue_clients: dict[str, QueueClient] = {}
@@ -287,16 +315,23 @@ class AzureStorage:
         valid), expiring `minutes` from now. The client PUTs with `x-ms-blob-type: BlockBlob`.
         """
         blob = self._blob(container, name)
+        expiry = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes)
         account_key = getattr(self._blobs.credential, "account_key", None)
-        if not self._blobs.account_name or not account_key:
-            raise ValueError("upload URLs need a connection string with AccountName and AccountKey")
+        signing: dict[str, Any] = {"account_key": account_key}
+        if not account_key:
+            # Keyless (an Azure identity): a user delegation SAS, signed by a key the service lends.
+            with _mapped_errors("user delegation key"):
+                start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+                signing = {"user_delegation_key": self._blobs.get_user_delegation_key(start, expiry)}
+        if not self._blobs.account_name:
+            raise ValueError("upload URLs need the storage account's name")
         sas = generate_blob_sas(
             account_name=self._blobs.account_name,
             container_name=container,
             blob_name=name,
-            account_key=account_key,
             permission=BlobSasPermissions(create=True, write=True),
-            expiry=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes),
+            expiry=expiry,
+            **signing,
         )
         return f"{blob.url}?{sas}"
 
@@ -404,3 +439,13 @@ class AzureStorage:
         client = self._queue(queue)
         with _mapped_errors(f"queue {queue}"):
             return client.get_queue_properties().approximate_message_count or 0
+
+
+def storage_from_settings(settings: Settings) -> AzureStorage:
+    """The gateway the settings describe: a connection string, or an account URL and the workload's
+    Azure identity (no key anywhere)."""
+    if settings.storage_connection:
+        return AzureStorage(settings.storage_connection)
+    if settings.azure_storage_account_url:
+        return AzureStorage.with_identity(settings.azure_storage_account_url)
+    raise ValueError("set AzureWebJobsStorage (a connection string) or AZURE_STORAGE_ACCOUNT_URL")

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
 
     # The pipeline's storage: names shared by the Functions bindings (%NAME%), Kubernetes and local runs.
     storage_connection: str = Field(default="", alias="AzureWebJobsStorage", repr=False)
+    azure_storage_account_url: str = Field(
+        default="", description="keyless: the account URL, with an Azure identity"
+    )
     uploads_container: str = "uploads"
     sessions_container: str = "sessions"
     results_queue: str = "results"

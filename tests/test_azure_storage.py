@@ -270,3 +270,18 @@ def test_unreachable_service_is_transient() -> None:
             gateway.send("anything", "{}")
     finally:
         gateway.close()
+
+
+def test_settings_choose_the_gateway() -> None:
+    """A connection string wins; an account URL alone means the workload's identity; neither is an error."""
+    from shared.azure_storage import AzureStorage, storage_from_settings
+    from shared.settings import Settings
+
+    keyed = storage_from_settings(Settings(storage_connection="UseDevelopmentStorage=true"))
+    assert keyed._blobs.account_name == "devstoreaccount1"
+    keyless = storage_from_settings(Settings(azure_storage_account_url="https://acct.blob.core.windows.net"))
+    assert isinstance(keyless, AzureStorage)
+    assert keyless._queues.url.startswith("https://acct.queue.core.windows.net")
+    assert not getattr(keyless._blobs.credential, "account_key", None)
+    with pytest.raises(ValueError, match="AZURE_STORAGE_ACCOUNT_URL"):
+        storage_from_settings(Settings())

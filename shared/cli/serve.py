@@ -28,30 +28,33 @@ def cmd_api(args: argparse.Namespace) -> int:
     # The web stack loads only for this command.
     import uvicorn  # noqa: PLC0415
 
-    from shared.azure_storage import AzureStorage  # noqa: PLC0415
+    from shared.azure_storage import storage_from_settings  # noqa: PLC0415
     from shared.http_app import build_app  # noqa: PLC0415
 
     settings = Settings()
-    if not settings.storage_connection:
-        print("ccproc: set AzureWebJobsStorage to the storage connection string", file=sys.stderr)
+    if not (settings.storage_connection or settings.azure_storage_account_url):
+        print(
+            "ccproc: set AzureWebJobsStorage (a connection string) or AZURE_STORAGE_ACCOUNT_URL",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     keys = api_keys_from_env()
     if keys is None and not args.no_keys:
         print(f"ccproc: set {API_KEYS_ENV} (or pass --no-keys for a local, keyless API)", file=sys.stderr)
         return EXIT_FAILED
-    app = build_app(lambda: AzureStorage(settings.storage_connection), settings, api_keys=keys)
+    app = build_app(lambda: storage_from_settings(settings), settings, api_keys=keys)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=30)
     return 0
 
 
 def cmd_sweep(_args: argparse.Namespace) -> int:
     """Run the retention sweep once (a CronJob's command)."""
-    from shared.azure_storage import AzureStorage  # noqa: PLC0415
+    from shared.azure_storage import storage_from_settings  # noqa: PLC0415
     from shared.steps import sweep  # noqa: PLC0415
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = Settings()
-    print(json.dumps(sweep(AzureStorage(settings.storage_connection), settings)))
+    print(json.dumps(sweep(storage_from_settings(settings), settings)))
     return 0
 
 

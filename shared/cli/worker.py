@@ -62,15 +62,18 @@ def _configure_logging() -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the extract or finalize worker until stopped."""
     # The storage SDK loads only for the commands that use it.
-    from shared.azure_storage import AzureStorage  # noqa: PLC0415
+    from shared.azure_storage import storage_from_settings  # noqa: PLC0415
     from shared.worker import ExtractWorker, FinalizeWorker, Worker  # noqa: PLC0415
 
     settings = Settings()
-    if not settings.storage_connection:
-        print("ccproc: set AzureWebJobsStorage to the storage connection string", file=sys.stderr)
+    if not (settings.storage_connection or settings.azure_storage_account_url):
+        print(
+            "ccproc: set AzureWebJobsStorage (a connection string) or AZURE_STORAGE_ACCOUNT_URL",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     _configure_logging()
-    storage = AzureStorage(settings.storage_connection)
+    storage = storage_from_settings(settings)
     worker: Worker
     if args.worker == "extract":
         worker = ExtractWorker(
