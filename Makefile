@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.extraction
 	$(BIN)/python -m bench.reconcile
 	$(BIN)/python -m bench.pipeline
+	$(BIN)/python -m bench.workers
 
 golden: $(STAMP)
 	$(BIN)/python -m tests.builders golden

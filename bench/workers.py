@@ -1,0 +1,103 @@
+"""Worker scaling benchmark: `make bench` (last part).
+
+Eight statements wait in the uploads container of a fresh Azurite; `ccproc worker extract`
+processes (one core each: EXTRACT_PROCESSES=1) take them — first one worker, then two — and the
+time until every file is extracted is compared (target: two workers take at most 0.6 of one's time).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from shared import sessions
+from shared.azure_storage import AzureStorage
+from shared.session_models import FileStatus
+from shared.settings import Settings
+from tests.azurite import Azurite
+from tests.builders.statement import build_statement
+
+FILES = 8
+CCPROC = str(Path(sys.executable).with_name("ccproc"))
+
+
+def run(azurite: Azurite, statements: list[Path], workers: int, scratch: Path) -> float:
+    """Seconds from the workers' start until all statements are extracted."""
+    tag = secrets.token_hex(3)
+    settings = Settings(
+        uploads_container=f"up-{tag}",
+        sessions_container=f"se-{tag}",
+        results_queue=f"re-{tag}",
+        extract_processes=1,
+    )
+    storage = AzureStorage(azurite.connection_string)
+    session = sessions.create_session(storage, settings)
+    for path in statements:
+        with path.open("rb") as body:
+            sessions.accept_upload(
+                storage, settings, session.id, path.name, body=body, length=path.stat().st_size
+            )
+    env = {
+        **os.environ,
+        "AzureWebJobsStorage": azurite.connection_string,
+        "UPLOADS_CONTAINER": settings.uploads_container,
+        "SESSIONS_CONTAINER": settings.sessions_container,
+        "RESULTS_QUEUE": settings.results_queue,
+        "EXTRACT_PROCESSES": "1",
+        "TEMP_STORAGE_PATH": str(scratch),
+    }
+    started = time.perf_counter()
+    processes = [
+        subprocess.Popen(
+            [
+                CCPROC,
+                "worker",
+                "extract",
+                "--poll-seconds",
+                "0.2",
+                "--health-file",
+                str(scratch / f"health-{n}"),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for n in range(workers)
+    ]
+    try:
+        while True:
+            records = sessions.load_records(storage, settings, session.id)
+            if sum(r.status is FileStatus.EXTRACTED for r in records) == len(statements):
+                return time.perf_counter() - started
+            time.sleep(0.1)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=60)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder, Azurite() as azurite:
+        scratch = Path(folder)
+        statements = []
+        for n in range(FILES):
+            path = scratch / f"statement-{n}.pdf"
+            build_statement(path, cards=10, per_card=30, seed=100 + n)
+            statements.append(path)
+        one = min(run(azurite, statements, 1, scratch) for _ in range(2))
+        two = min(run(azurite, statements, 2, scratch) for _ in range(2))
+    print(f"{FILES} statements (300 transactions each), best of 2:")
+    print(f"  1 extract worker:  {one:6.2f} s")
+    print(f"  2 extract workers: {two:6.2f} s")
+    ratio = two / one
+    print(f"  {'PASS' if ratio <= 0.6 else 'MISS'}  2 workers / 1 worker: {ratio:.2f} (target <= 0.6)")
+
+
+if __name__ == "__main__":
+    main()
