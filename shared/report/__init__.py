@@ -18,7 +18,10 @@ masked the same way wherever it holds a run of digits shaped like a card number.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import multiprocessing
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -27,7 +30,7 @@ from shared.errors import CcprocError
 from shared.models import Reconciliation
 from shared.report.csv_files import write_pvault_csv, write_transactions_csv
 from shared.report.json_file import write_reconciliation_json
-from shared.report.receipt_pdfs import ReceiptPdfs, cut_receipts, zip_files
+from shared.report.receipt_pdfs import ReceiptPdfs, cut_receipts, planned_names, zip_files
 from shared.report.workbook import write_workbook
 from shared.settings import Settings
 
@@ -63,6 +66,41 @@ REPORTS: Mapping[str, ReportFile] = MappingProxyType(
 )
 
 
+class _Done:
+    """A result already at hand, with the interface of a future."""
+
+    def __init__(self, value: ReceiptPdfs) -> None:
+        self.value = value
+
+    def result(self) -> ReceiptPdfs:
+        return self.value
+
+
+def _cut_safely(
+    reconciliation: Reconciliation, receipts_pdf: Path, out_dir: Path, password: str | None
+) -> ReceiptPdfs:
+    try:
+        return cut_receipts(reconciliation, receipts_pdf, out_dir, password=password)
+    except CcprocError as exc:
+        logger.warning("receipt PDFs not cut: %s", exc)
+        return ReceiptPdfs(problems=[f"receipt PDFs not cut: {exc}"])
+
+
+@contextmanager
+def _cutting(
+    reconciliation: Reconciliation, receipts_pdf: Path | None, out_dir: Path, password: str | None
+) -> Iterator[Future[ReceiptPdfs] | _Done]:
+    """Receipt PDFs cut in a forked process (where fork exists), as a future; none without a report."""
+    if receipts_pdf is None:
+        yield _Done(ReceiptPdfs())
+        return
+    if "fork" not in multiprocessing.get_all_start_methods():
+        yield _Done(_cut_safely(reconciliation, receipts_pdf, out_dir, password))
+        return
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        yield pool.submit(_cut_safely, reconciliation, receipts_pdf, out_dir, password)
+
+
 def write_reports(
     reconciliation: Reconciliation,
     out_dir: Path,
@@ -91,31 +129,26 @@ def write_reports(
         if progress is not None:
             progress(step, total)
 
-    receipts = ReceiptPdfs()
-    if receipts_pdf is not None:
-        try:
-            receipts = cut_receipts(
-                reconciliation,
-                receipts_pdf,
-                out_dir / RECEIPTS_DIR,
-                password=password,
-                progress=lambda _done, _total: advance(),
-            )
-        except CcprocError as exc:
-            logger.warning("receipt PDFs not cut: %s", exc)
-            receipts.problems.append(f"receipt PDFs not cut: {exc}")
-        if step < matched:  # the report could not be opened: count its expenses as done
-            advance(matched - step)
-    names = {index: path.name for index, path in receipts.files.items()}
-    pdfs = [receipts.files[index] for index in sorted(receipts.files)]
-
     paths = {name: out_dir / report.file_name for name, report in REPORTS.items()}
-    write_workbook(reconciliation, paths["exceptions"], names)
-    advance()
-    write_pvault_csv(reconciliation, paths["pvault"], settings.pvault)
-    advance()
-    write_transactions_csv(reconciliation, paths["transactions"], names)
-    advance()
+    # Cutting receipt pages (CPU-bound, the longest part) runs in a process of its own while this
+    # one writes the other reports; both know the file names up front.
+    planned = planned_names(reconciliation) if receipts_pdf is not None and matched else {}
+    with _cutting(
+        reconciliation, receipts_pdf if planned else None, out_dir / RECEIPTS_DIR, password
+    ) as pending:
+        write_pvault_csv(reconciliation, paths["pvault"], settings.pvault)
+        advance()
+        write_workbook(reconciliation, paths["exceptions"], planned)
+        advance()
+        write_transactions_csv(reconciliation, paths["transactions"], planned)
+        advance()
+        receipts = pending.result()
+    advance(matched)
+    names = {index: path.name for index, path in receipts.files.items()}
+    if names != planned:  # some pages could not be copied: name only the PDFs that exist
+        write_workbook(reconciliation, paths["exceptions"], names)
+        write_transactions_csv(reconciliation, paths["transactions"], names)
+    pdfs = [receipts.files[index] for index in sorted(receipts.files)]
     zip_files(pdfs, paths["receipts"])
     advance()
     write_reconciliation_json(reconciliation, paths["reconciliation"], names, receipts.problems)

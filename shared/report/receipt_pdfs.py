@@ -74,6 +74,16 @@ def _unique(name: str, taken: set[str]) -> str:
     return name
 
 
+def planned_names(reconciliation: Reconciliation) -> dict[int, str]:
+    """The file name each matched transaction's receipt PDF gets, by position (unique, in order)."""
+    taken: set[str] = set()
+    return {
+        index: _unique(receipt_file_name(rt), taken)
+        for index, rt in enumerate(reconciliation.transactions)
+        if rt.expense is not None
+    }
+
+
 def cut_receipts(
     reconciliation: Reconciliation,
     receipts_pdf: Path,
@@ -88,13 +98,13 @@ def cut_receipts(
     in `problems`; the others still come out. `password` opens an encrypted report.
     `progress(done, total)` is called after each expense.
     """
-    matched = [(i, rt) for i, rt in enumerate(reconciliation.transactions) if rt.expense is not None]
+    names = planned_names(reconciliation)
+    matched = [(i, reconciliation.transactions[i]) for i in names]
     result = ReceiptPdfs()
     out_dir.mkdir(parents=True, exist_ok=True)
-    taken: set[str] = set()
     with PdfSource(receipts_pdf, password) as source:
         for done, (index, rt) in enumerate(matched, start=1):
-            path = out_dir / _unique(receipt_file_name(rt), taken)
+            path = out_dir / names[index]
             try:
                 _cut(source, rt, path)
             except CcprocError as exc:
