@@ -88,11 +88,11 @@ def main() -> None:
         statements = []
         for n in range(FILES):
             path = scratch / f"statement-{n}.pdf"
-            build_statement(path, cards=10, per_card=30, seed=100 + n)
+            build_statement(path, cards=20, per_card=40, seed=100 + n)
             statements.append(path)
         one = min(run(azurite, statements, 1, scratch) for _ in range(2))
         two = min(run(azurite, statements, 2, scratch) for _ in range(2))
-    print(f"{FILES} statements (300 transactions each), best of 2:")
+    print(f"{FILES} statements (800 transactions, ~100 pages each), best of 2:")
     print(f"  1 extract worker:  {one:6.2f} s")
     print(f"  2 extract workers: {two:6.2f} s")
     ratio = two / one
