@@ -21,12 +21,11 @@ from bench.reconcile import CACHE, generate
 from function_app import app
 from functions import runtime
 from shared import sessions
-from shared.aliases import JsonFileAliasStore
+from shared.aliases import BlobAliasStore, JsonFileAliasStore
 from shared.azure_storage import AzureStorage
 from shared.pipeline import reconcile_files
 from shared.session_models import SessionStatus
 from shared.settings import Settings
-from shared.steps import BlobAliasStore
 from tests.azurite import Azurite
 
 # The host indexes the app once; so does this benchmark.

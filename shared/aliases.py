@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Protocol
 
 from shared.errors import PermanentError
+from shared.settings import Settings
+from shared.storage import CREATE_ONLY, ConflictError, NotFoundError, Storage, back_off
 
 _DROP = re.compile(r"[\s.]+")
 
@@ -95,3 +97,66 @@ class JsonFileAliasStore:
             json.dump(dict(sorted(table.items())), handle, indent=2)
             handle.write("\n")
         Path(tmp).replace(self.path)
+
+
+ALIASES_BLOB = "aliases/aliases.json"
+
+
+# -- aliases in storage --------------------------------------------------------------------
+class BlobAliasStore:
+    """The alias table as one blob in the sessions container, changed under its ETag."""
+
+    def __init__(self, storage: Storage, settings: Settings) -> None:
+        self.storage, self.container = storage, settings.sessions_container
+
+    def _read(self) -> tuple[dict[str, str], str | None]:
+        try:
+            data, etag = self.storage.get_bytes(self.container, ALIASES_BLOB)
+        except NotFoundError:
+            return {}, None
+        table = json.loads(data)
+        return {normalise_name(k): normalise_name(v) for k, v in table.items()}, etag
+
+    def load(self) -> dict[str, str]:
+        return self._read()[0]
+
+    def _change(self, edit: object) -> bool:
+        for attempt in range(30):
+            table, etag = self._read()
+            changed = edit(table)  # type: ignore[operator]
+            if not changed:
+                return False
+            body = json.dumps(dict(sorted(table.items())), indent=2).encode()
+            try:
+                self.storage.put_bytes(
+                    self.container,
+                    ALIASES_BLOB,
+                    body,
+                    content_type="application/json",
+                    if_match=etag or CREATE_ONLY,
+                )
+            except ConflictError:
+                back_off(attempt)
+                continue
+            return True
+        raise ConflictError("the alias table is being changed by too many writers; try again")
+
+    def add(self, name: str, cardholder: str) -> tuple[str, str]:
+        key, value = normalise_name(name), normalise_name(cardholder)
+        if not key or not value or key == value:
+            raise AliasError("an alias maps one name to a different cardholder name")
+
+        def edit(table: dict[str, str]) -> bool:
+            table[key] = value
+            return True
+
+        self._change(edit)
+        return key, value
+
+    def remove(self, name: str) -> bool:
+        key = normalise_name(name)
+
+        def edit(table: dict[str, str]) -> bool:
+            return table.pop(key, None) is not None
+
+        return self._change(edit)

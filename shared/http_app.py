@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from shared.aliases import normalise_name
+from shared.aliases import BlobAliasStore, normalise_name
 from shared.http.auth import ApiKeyMiddleware
 from shared.http.body import BlockingBody
 from shared.http.errors import CatchAll, install_error_handlers
@@ -39,7 +39,6 @@ from shared.sessions import (
     upload_url,
 )
 from shared.settings import Settings
-from shared.steps import BlobAliasStore
 from shared.storage import Storage
 from shared.values import mask_card_numbers
 

@@ -14,14 +14,12 @@ Storage layout (names carry the session id and a sanitised file name, never card
 from __future__ import annotations
 
 import json
-import random
 import re
 import secrets
-import time
-import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 
+from shared.blob_io import CappedBody, zip_member
 from shared.errors import PermanentError
 from shared.models import Reconciliation
 from shared.read import PDF_MAGIC
@@ -35,7 +33,7 @@ from shared.session_models import (
     now,
 )
 from shared.settings import Settings
-from shared.storage import CREATE_ONLY, ConflictError, NotFoundError, Readable, Storage
+from shared.storage import CREATE_ONLY, ConflictError, NotFoundError, Readable, Storage, back_off
 from shared.values import mask_card_numbers
 
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -160,11 +158,6 @@ def update_manifest(
     raise ConflictError(f"session {session_id} is being changed by too many writers; try again")
 
 
-def back_off(attempt: int) -> None:
-    """A short random pause after a lost race, growing with the attempts, so writers spread out."""
-    time.sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))  # noqa: S311 — jitter, not secrecy
-
-
 def save_record(
     storage: Storage, settings: Settings, session_id: str, record: FileRecord, *, if_match: str | None = None
 ) -> str:
@@ -274,7 +267,7 @@ def accept_upload(
         storage, settings, session_id, filename, status=FileStatus.UPLOADED, size=length
     )
     _reopen_completed(storage, settings, session_id)
-    stream = _Prefixed(head, body, settings.max_upload_bytes)
+    stream = CappedBody(head, body, settings.max_upload_bytes, too_large=TooLargeError)
     try:
         storage.put_stream(
             settings.uploads_container,
@@ -394,7 +387,11 @@ def report(
         file_name, media_type = spec.file_name, spec.media_type
     elif name.startswith("receipts/") and name.removeprefix("receipts/") in manifest.receipt_pdfs:
         zip_blob = report_blob(session_id, REPORTS["receipts"].file_name)
-        return name, "application/pdf", _zip_member(storage, settings.sessions_container, zip_blob, name)
+        return (
+            name,
+            "application/pdf",
+            zip_member(storage, settings.sessions_container, zip_blob, name, missing=UnknownSessionError),
+        )
     else:
         raise UnknownSessionError(f"no report {name[:60]!r}; reports: {', '.join(REPORTS)}")
     return (
@@ -402,46 +399,6 @@ def report(
         media_type,
         storage.open_read(settings.sessions_container, report_blob(session_id, file_name)),
     )
-
-
-def _zip_member(storage: Storage, container: str, zip_blob: str, name: str) -> Iterator[bytes]:
-    """One receipt PDF read out of the receipts ZIP in storage by ranged reads (the PDFs are kept
-    only inside the ZIP: a thousand small uploads would cost more than the session's extraction)."""
-    member = name.removeprefix("receipts/")
-    with zipfile.ZipFile(_BlobFile(storage, container, zip_blob)) as archive:
-        try:
-            data = archive.read(member)
-        except KeyError as exc:
-            raise UnknownSessionError(f"no receipt {member[:60]!r}") from exc
-    return iter([data])
-
-
-class _BlobFile:
-    """A read-only, seekable view of a blob through ranged reads: what `zipfile` needs."""
-
-    def __init__(self, storage: Storage, container: str, name: str) -> None:
-        self._storage, self._container, self._name = storage, container, name
-        self._size = storage.info(container, name).size
-        self._pos = 0
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        base = {0: 0, 1: self._pos, 2: self._size}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def read(self, size: int = -1) -> bytes:
-        size = self._size - self._pos if size < 0 else min(size, self._size - self._pos)
-        if size <= 0:
-            return b""
-        data = self._storage.read_range(self._container, self._name, self._pos, size)
-        self._pos += len(data)
-        return data
 
 
 def delete_session(storage: Storage, settings: Settings, session_id: str) -> int:
@@ -454,25 +411,3 @@ def delete_session(storage: Storage, settings: Settings, session_id: str) -> int
         names.sort(key=lambda n: n.endswith("/manifest.json"))
         removed += sum(storage.delete(container, name) for name in names)
     return removed
-
-
-class _Prefixed:
-    """The bytes already read for the signature check, then the rest of the body; counts and caps."""
-
-    def __init__(self, head: bytes, rest: Readable, limit: int) -> None:
-        self._head, self._rest, self._limit = head, rest, limit
-        self.count = 0
-
-    def read(self, size: int = -1, /) -> bytes:
-        if size < 0:
-            chunk, self._head = self._head + self._rest.read(-1), b""
-        elif self._head:
-            chunk, self._head = self._head[:size], self._head[size:]
-            if len(chunk) < size:
-                chunk += self._rest.read(size - len(chunk))
-        else:
-            chunk = self._rest.read(size)
-        self.count += len(chunk)
-        if self.count > self._limit:
-            raise TooLargeError(f"the body is larger than {self._limit} bytes: ask for an upload URL instead")
-        return chunk

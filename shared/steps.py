@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from shared.aliases import AliasError, normalise_name
+from shared.aliases import BlobAliasStore
 from shared.errors import PermanentError, TransientError
 from shared.extract import extract_document
 from shared.match import reconcile
@@ -20,7 +20,6 @@ from shared.models import Document, DocumentKind, Status
 from shared.report import REPORTS, write_reports
 from shared.session_models import FileRecord, FileStatus, SessionManifest, SessionStatus, Summary, now
 from shared.sessions import (
-    back_off,
     delete_session,
     load_manifest,
     load_record,
@@ -33,12 +32,11 @@ from shared.sessions import (
     update_manifest,
 )
 from shared.settings import Settings
-from shared.storage import CREATE_ONLY, ConflictError, NotFoundError, Storage
+from shared.storage import NotFoundError, Storage
 from shared.values import mask_card_numbers
 
 log = logging.getLogger("ccproc")
 UPLOAD_THREADS = 4
-ALIASES_BLOB = "aliases/aliases.json"
 
 
 @contextmanager
@@ -359,63 +357,3 @@ def _fail_orphan(
     record.status, record.error, record.error_code = FileStatus.FAILED, reason, "orphaned_upload"
     save_record(storage, settings, session_id, record)
     fail_session(storage, settings, session_id, f"an upload was orphaned ({record.name}): {reason}")
-
-
-# -- aliases in storage --------------------------------------------------------------------
-class BlobAliasStore:
-    """The alias table as one blob in the sessions container, changed under its ETag."""
-
-    def __init__(self, storage: Storage, settings: Settings) -> None:
-        self.storage, self.container = storage, settings.sessions_container
-
-    def _read(self) -> tuple[dict[str, str], str | None]:
-        try:
-            data, etag = self.storage.get_bytes(self.container, ALIASES_BLOB)
-        except NotFoundError:
-            return {}, None
-        table = json.loads(data)
-        return {normalise_name(k): normalise_name(v) for k, v in table.items()}, etag
-
-    def load(self) -> dict[str, str]:
-        return self._read()[0]
-
-    def _change(self, edit: object) -> bool:
-        for attempt in range(30):
-            table, etag = self._read()
-            changed = edit(table)  # type: ignore[operator]
-            if not changed:
-                return False
-            body = json.dumps(dict(sorted(table.items())), indent=2).encode()
-            try:
-                self.storage.put_bytes(
-                    self.container,
-                    ALIASES_BLOB,
-                    body,
-                    content_type="application/json",
-                    if_match=etag or CREATE_ONLY,
-                )
-            except ConflictError:
-                back_off(attempt)
-                continue
-            return True
-        raise ConflictError("the alias table is being changed by too many writers; try again")
-
-    def add(self, name: str, cardholder: str) -> tuple[str, str]:
-        key, value = normalise_name(name), normalise_name(cardholder)
-        if not key or not value or key == value:
-            raise AliasError("an alias maps one name to a different cardholder name")
-
-        def edit(table: dict[str, str]) -> bool:
-            table[key] = value
-            return True
-
-        self._change(edit)
-        return key, value
-
-    def remove(self, name: str) -> bool:
-        key = normalise_name(name)
-
-        def edit(table: dict[str, str]) -> bool:
-            return table.pop(key, None) is not None
-
-        return self._change(edit)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import random
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,3 +176,8 @@ class Storage(Protocol):
     def peek_count(self, queue: str) -> int:
         """Approximate number of messages on a queue."""
         ...
+
+
+def back_off(attempt: int) -> None:
+    """A short random pause after a lost race, growing with the attempts, so writers spread out."""
+    time.sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))  # noqa: S311 — jitter, not secrecy
