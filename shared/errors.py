@@ -70,6 +70,12 @@ class UnrecognisedDocumentError(PermanentError):
     code = "unrecognised_document"
 
 
+class ExtractionGaveUpError(PermanentError):
+    """Extraction failed in an unforeseen way on every try; the file is set aside, not retried."""
+
+    code = "extraction_failed"
+
+
 class LayoutError(PermanentError):
     """A statement layout definition is invalid."""
 

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from shared.aliases import BlobAliasStore
-from shared.errors import PermanentError, TransientError
+from shared.errors import ExtractionGaveUpError, PermanentError, TransientError
 from shared.extract import extract_document
 from shared.match import reconcile
 from shared.models import Document, DocumentKind, Status
@@ -118,6 +118,20 @@ def extract_upload(storage: Storage, settings: Settings, blob_name: str) -> File
         document.pages,
     )
     return record
+
+
+def give_up_upload(storage: Storage, settings: Settings, blob_name: str, reason: str) -> None:
+    """After every try of an upload failed unexpectedly: mark the file failed with the reason and
+    move the upload aside, as for an unreadable PDF, so the session can end instead of waiting."""
+    session_id, file_id, name = parse_upload_blob(blob_name)
+    record = load_record(storage, settings, session_id, file_id) or FileRecord(
+        id=file_id, name=name, status=FileStatus.UPLOADED
+    )
+    if record.status.terminal:
+        storage.delete(settings.uploads_container, blob_name)
+        return
+    error = ExtractionGaveUpError(f"extraction failed on every try: {mask_card_numbers(reason)[:300]}")
+    _fail_file(storage, settings, session_id, record=record, blob_name=blob_name, exc=error)
 
 
 def _fail_file(

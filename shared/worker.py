@@ -36,7 +36,7 @@ from typing import ClassVar
 from shared.errors import CcprocError, PermanentError, TransientError
 from shared.sessions import parse_upload_blob
 from shared.settings import Settings
-from shared.steps import extract_upload, finalize_failed, finalize_session
+from shared.steps import extract_upload, finalize_failed, finalize_session, give_up_upload
 from shared.storage import (
     LEASE_SECONDS_MAX,
     LEASE_SECONDS_MIN,
@@ -208,6 +208,7 @@ class ExtractWorker(Worker):
         super().__init__(storage, settings, poll_seconds=poll_seconds, health_file=health_file)
         self.lease_seconds = lease_seconds
         self._ignored: set[str] = set()
+        self._failures: dict[str, int] = {}
 
     def work(self) -> bool:
         """Every upload listed now that no other worker holds, in turn, until stopped."""
@@ -242,6 +243,17 @@ class ExtractWorker(Worker):
         try:
             with keeper:
                 extract_upload(self.storage, self.settings, blob_name)
+        except TransientError:
+            raise
+        except Exception as exc:
+            # An unforeseen failure: retried by later rounds, but not for ever (the Functions host
+            # gives up after its tries too); the file then fails with the reason.
+            self._failures[blob_name] = tries = self._failures.get(blob_name, 0) + 1
+            if tries < self.settings.max_dequeue_count:
+                raise
+            log.exception("extract: %s failed %d times; setting it aside", blob_name, tries)
+            give_up_upload(self.storage, self.settings, blob_name, f"{type(exc).__name__}: {exc}")
+            self._failures.pop(blob_name, None)
         finally:
             self._release(container, claim, lease)
         return True

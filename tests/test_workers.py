@@ -385,3 +385,37 @@ def test_worker_log_lines_mask_card_numbers() -> None:
 def test_cli_refuses_a_lease_azure_would_refuse() -> None:
     """`--lease-seconds` outside 15-60 is a usage error, not a failure at the first claim."""
     assert run_ccproc("worker", "extract", "--lease-seconds", "5") == 2
+
+
+class BrokenDownload:
+    """The real gateway, except that fetching an upload always fails in a way nobody planned for."""
+
+    def __init__(self, storage: AzureStorage) -> None:
+        self._storage = storage
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._storage, name)
+
+    def download_to(self, container: str, name: str, path: Path) -> int:
+        raise RuntimeError("the scratch disk went away")
+
+
+def test_an_upload_failing_unexpectedly_is_set_aside_after_its_tries(
+    storage: AzureStorage, settings: Settings, tmp_path: Path
+) -> None:
+    """Unforeseen failures are retried, but after MAX_DEQUEUE_COUNT tries the file fails with the reason."""
+    session = sessions.create_session(storage, settings)
+    pdf = tmp_path / "statement.pdf"
+    build_statement(pdf, seed=3)
+    upload(storage, settings, session.id, pdf, pdf.name)
+    worker = ExtractWorker(BrokenDownload(storage), settings, poll_seconds=0.01, health_file=tmp_path / "h")  # type: ignore[arg-type]
+    for _ in range(settings.max_dequeue_count - 1):
+        with pytest.raises(RuntimeError, match="scratch disk"):
+            worker.work()
+        assert sessions.load_records(storage, settings, session.id)[0].status is FileStatus.UPLOADED
+    assert worker.work()
+    (record,) = sessions.load_records(storage, settings, session.id)
+    assert (record.status, record.error_code) == (FileStatus.FAILED, "extraction_failed")
+    assert record.error is not None
+    assert "scratch disk" in record.error
+    assert uploads_left(storage, settings) == []
