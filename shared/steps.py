@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import logging
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -207,7 +208,10 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
                 settings.sessions_container, source_blob(session_id, receipts_record.id), receipts_pdf
             )
         out = folder / "reports"
-        written = write_reports(result, out, receipts_pdf=receipts_pdf, settings=settings)
+        # Receipt PDFs stay inside the ZIP (the API reads one out of it): no thousand small files.
+        written = write_reports(result, out, receipts_pdf=receipts_pdf, settings=settings, keep_pdfs=False)
+        with zipfile.ZipFile(out / REPORTS["receipts"].file_name) as archive:
+            receipt_pdfs = sorted(archive.namelist())
 
         def publish(path: Path) -> None:
             relative = path.relative_to(out).as_posix()
@@ -234,7 +238,6 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
         unresolved_names=len(result.unresolved_names),
         checks=len(result.checks),
     )
-    receipt_pdfs = sorted(p.name for p in written if p.parent.name == "receipts" and p.suffix == ".pdf")
     done = _finish(
         storage,
         settings,

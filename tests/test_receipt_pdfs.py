@@ -13,7 +13,7 @@ from pypdf.generic import StreamObject
 
 from shared.models import Reconciliation
 from shared.report import REPORTS, write_reports
-from shared.report.receipt_pdfs import cut_receipts, receipt_file_name, zip_files
+from shared.report.receipt_pdfs import cut_receipts, receipt_file_name
 from shared.settings import Settings
 from tests.builders import build_receipts
 from tests.builders.expenses import ExpenseMix
@@ -135,10 +135,10 @@ def test_zip_holds_exactly_the_pdfs(rec: Reconciliation, receipts: tuple[Path, A
             assert archive.read(info) == (tmp_path / "receipts" / info.filename).read_bytes()
 
 
-def test_empty_zip_without_receipts(tmp_path: Path) -> None:
-    """With nothing to zip the archive is still a valid, empty ZIP."""
-    path = zip_files([], tmp_path / "r.zip")
-    with zipfile.ZipFile(path) as archive:
+def test_empty_zip_without_receipts(rec: Reconciliation, tmp_path: Path) -> None:
+    """Without a receipts report the archive is still a valid, empty ZIP."""
+    write_reports(rec, tmp_path, receipts_pdf=None, settings=Settings())
+    with zipfile.ZipFile(tmp_path / REPORTS["receipts"].file_name) as archive:
         assert archive.namelist() == []
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -30,7 +31,7 @@ from shared.errors import CcprocError
 from shared.models import Reconciliation
 from shared.report.csv_files import write_pvault_csv, write_transactions_csv
 from shared.report.json_file import write_reconciliation_json
-from shared.report.receipt_pdfs import ReceiptPdfs, cut_receipts, planned_names, zip_files
+from shared.report.receipt_pdfs import ReceiptPdfs, cut_receipts, planned_names
 from shared.report.workbook import write_workbook
 from shared.settings import Settings
 
@@ -76,11 +77,27 @@ class _Done:
         return self.value
 
 
-def _cut_safely(
-    reconciliation: Reconciliation, receipts_pdf: Path, out_dir: Path, password: str | None
+def _cut_safely(  # noqa: PLR0917 — called positionally by the process pool
+    reconciliation: Reconciliation,
+    receipts_pdf: Path | None,
+    out_dir: Path,
+    password: str | None,
+    zip_path: Path,
+    keep_files: bool,
 ) -> ReceiptPdfs:
+    """Cut the receipt PDFs and write the ZIP in the same pass (an empty ZIP without a report)."""
     try:
-        return cut_receipts(reconciliation, receipts_pdf, out_dir, password=password)
+        with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_STORED) as archive:
+            if receipts_pdf is None:
+                return ReceiptPdfs()
+            return cut_receipts(
+                reconciliation,
+                receipts_pdf,
+                out_dir,
+                password=password,
+                archive=archive,
+                keep_files=keep_files,
+            )
     except CcprocError as exc:
         logger.warning("receipt PDFs not cut: %s", exc)
         return ReceiptPdfs(problems=[f"receipt PDFs not cut: {exc}"])
@@ -88,17 +105,21 @@ def _cut_safely(
 
 @contextmanager
 def _cutting(
-    reconciliation: Reconciliation, receipts_pdf: Path | None, out_dir: Path, password: str | None
+    reconciliation: Reconciliation,
+    receipts_pdf: Path | None,
+    out_dir: Path,
+    password: str | None,
+    *,
+    zip_path: Path,
+    keep_files: bool,
 ) -> Iterator[Future[ReceiptPdfs] | _Done]:
-    """Receipt PDFs cut in a forked process (where fork exists), as a future; none without a report."""
-    if receipts_pdf is None:
-        yield _Done(ReceiptPdfs())
-        return
-    if "fork" not in multiprocessing.get_all_start_methods():
-        yield _Done(_cut_safely(reconciliation, receipts_pdf, out_dir, password))
+    """Receipt PDFs and their ZIP made in a forked process (where fork exists), as a future."""
+    args = (reconciliation, receipts_pdf, out_dir, password, zip_path, keep_files)
+    if receipts_pdf is None or "fork" not in multiprocessing.get_all_start_methods():
+        yield _Done(_cut_safely(*args))
         return
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
-        yield pool.submit(_cut_safely, reconciliation, receipts_pdf, out_dir, password)
+        yield pool.submit(_cut_safely, *args)
 
 
 def write_reports(
@@ -109,6 +130,7 @@ def write_reports(
     settings: Settings,
     password: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    keep_pdfs: bool = True,
 ) -> list[Path]:
     """Write every report of `REPORTS` into `out_dir` and the receipt PDFs into `out_dir/receipts/`.
 
@@ -117,6 +139,7 @@ def write_reports(
     (the reason is among the warnings of `reconciliation.json`). `password` opens an encrypted
     receipts report. `progress(done, total)` counts one step per matched expense and one per report
     file. Returns the paths written: the reports in `REPORTS` order, then the receipt PDFs.
+    `keep_pdfs=False` leaves the receipt PDFs inside the ZIP only.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     matched = sum(rt.expense is not None for rt in reconciliation.transactions) if receipts_pdf else 0
@@ -133,9 +156,15 @@ def write_reports(
     # Cutting receipt pages (CPU-bound, the longest part) runs in a process of its own while this
     # one writes the other reports; both know the file names up front.
     planned = planned_names(reconciliation) if receipts_pdf is not None and matched else {}
-    with _cutting(
-        reconciliation, receipts_pdf if planned else None, out_dir / RECEIPTS_DIR, password
-    ) as pending:
+    cutting = _cutting(
+        reconciliation,
+        receipts_pdf if planned else None,
+        out_dir / RECEIPTS_DIR,
+        password,
+        zip_path=paths["receipts"],
+        keep_files=keep_pdfs,
+    )
+    with cutting as pending:
         write_pvault_csv(reconciliation, paths["pvault"], settings.pvault)
         advance()
         write_workbook(reconciliation, paths["exceptions"], planned)
@@ -144,12 +173,11 @@ def write_reports(
         advance()
         receipts = pending.result()
     advance(matched)
-    names = {index: path.name for index, path in receipts.files.items()}
+    names = receipts.names
     if names != planned:  # some pages could not be copied: name only the PDFs that exist
         write_workbook(reconciliation, paths["exceptions"], names)
         write_transactions_csv(reconciliation, paths["transactions"], names)
     pdfs = [receipts.files[index] for index in sorted(receipts.files)]
-    zip_files(pdfs, paths["receipts"])
     advance()
     write_reconciliation_json(reconciliation, paths["reconciliation"], names, receipts.problems)
     advance()

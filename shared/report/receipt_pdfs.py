@@ -19,11 +19,12 @@ already compressed, so deflating would cost time for a gain of a percent or two.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +44,7 @@ class ReceiptPdfs:
     """What cutting produced: PDFs by position in `reconciliation.transactions`, and what went wrong."""
 
     files: dict[int, Path] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
@@ -91,12 +93,15 @@ def cut_receipts(
     *,
     password: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    archive: zipfile.ZipFile | None = None,
+    keep_files: bool = True,
 ) -> ReceiptPdfs:
     """Write one PDF per matched expense into `out_dir`, its pages copied from `receipts_pdf`.
 
     An expense whose pages cannot be copied (outside the file, or damaged) gets no PDF and a line
     in `problems`; the others still come out. `password` opens an encrypted report.
-    `progress(done, total)` is called after each expense.
+    `progress(done, total)` is called after each expense. With `archive`, each PDF also goes into
+    that ZIP as it is made (no second read); `keep_files=False` writes the ZIP only.
     """
     names = planned_names(reconciliation)
     matched = [(i, reconciliation.transactions[i]) for i in names]
@@ -106,21 +111,25 @@ def cut_receipts(
         for done, (index, rt) in enumerate(matched, start=1):
             path = out_dir / names[index]
             try:
-                _cut(source, rt, path)
+                data = _cut(source, rt)
             except CcprocError as exc:
-                path.unlink(missing_ok=True)
                 problem = f"transaction {rt.transaction.transaction_number}: no receipt PDF: {exc}"
                 logger.warning(problem)
                 result.problems.append(problem)
             else:
-                result.files[index] = path
+                result.names[index] = path.name
+                if keep_files:
+                    path.write_bytes(data)
+                    result.files[index] = path
+                if archive is not None:
+                    archive.writestr(path.name, data)
             if progress is not None:
                 progress(done, len(matched))
         result.problems.extend(f"receipts report: {w}" for w in source.warnings)
     return result
 
 
-def _cut(source: PdfSource, rt: ReconciledTransaction, path: Path) -> None:
+def _cut(source: PdfSource, rt: ReconciledTransaction) -> bytes:
     assert rt.expense is not None  # only matched transactions are cut
     pages = rt.expense.pages
     outside = [p for p in pages if p > source.page_count]
@@ -130,14 +139,6 @@ def _cut(source: PdfSource, rt: ReconciledTransaction, path: Path) -> None:
         )
     # The report is opened once; the source keeps no large stream from one expense to the next.
     writer = source.copy_pages(pages)
-    # Written outside the guard: a full disk is an error of ours to raise, not a damaged PDF.
-    with path.open("wb") as handle:
-        writer.write(handle)
-
-
-def zip_files(files: Iterable[Path], zip_path: Path) -> Path:
-    """Write a ZIP of `files` (stored, not compressed: see the module docstring); return its path."""
-    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_STORED) as archive:
-        for path in files:
-            archive.write(path, arcname=path.name)
-    return zip_path
+    buffer = io.BytesIO()  # one expense's pages: small
+    writer.write(buffer)
+    return buffer.getvalue()
