@@ -10,6 +10,7 @@ from typing import Any
 from tqdm import tqdm
 
 from shared.errors import CcprocError
+from shared.settings import Settings
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -38,3 +39,14 @@ def progress_bar(enabled: bool, label: str) -> Iterator[Callable[[int, int], Non
 
 def fail(file: str, exc: CcprocError) -> None:
     print(f"ccproc: {file}: {exc.message}", file=sys.stderr)
+
+
+def storage_settings() -> Settings | None:
+    """The settings from the environment when they name a storage account; else None, said on stderr."""
+    settings = Settings()
+    if settings.storage_connection or settings.azure_storage_account_url:
+        return settings
+    print(
+        "ccproc: set AzureWebJobsStorage (a connection string) or AZURE_STORAGE_ACCOUNT_URL", file=sys.stderr
+    )
+    return None

@@ -10,8 +10,7 @@ import os
 import sys
 from typing import Any
 
-from shared.cli.common import EXIT_FAILED
-from shared.settings import Settings
+from shared.cli.common import EXIT_FAILED, storage_settings
 
 API_KEYS_ENV = "CCPROC_API_KEYS"
 
@@ -31,12 +30,8 @@ def cmd_api(args: argparse.Namespace) -> int:
     from shared.azure_storage import storage_from_settings  # noqa: PLC0415
     from shared.http_app import build_app  # noqa: PLC0415
 
-    settings = Settings()
-    if not (settings.storage_connection or settings.azure_storage_account_url):
-        print(
-            "ccproc: set AzureWebJobsStorage (a connection string) or AZURE_STORAGE_ACCOUNT_URL",
-            file=sys.stderr,
-        )
+    settings = storage_settings()
+    if settings is None:
         return EXIT_FAILED
     keys = api_keys_from_env()
     if keys is None and not args.no_keys:
@@ -52,8 +47,10 @@ def cmd_sweep(_args: argparse.Namespace) -> int:
     from shared.azure_storage import storage_from_settings  # noqa: PLC0415
     from shared.steps import sweep  # noqa: PLC0415
 
+    settings = storage_settings()
+    if settings is None:
+        return EXIT_FAILED
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    settings = Settings()
     print(json.dumps(sweep(storage_from_settings(settings), settings)))
     return 0
 

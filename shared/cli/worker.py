@@ -18,8 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from shared.cli.common import EXIT_FAILED
-from shared.settings import Settings
+from shared.cli.common import EXIT_FAILED, storage_settings
 from shared.storage import LEASE_SECONDS_MAX, LEASE_SECONDS_MIN
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
@@ -65,12 +64,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from shared.azure_storage import storage_from_settings  # noqa: PLC0415
     from shared.worker import ExtractWorker, FinalizeWorker, Worker  # noqa: PLC0415
 
-    settings = Settings()
-    if not (settings.storage_connection or settings.azure_storage_account_url):
-        print(
-            "ccproc: set AzureWebJobsStorage (a connection string) or AZURE_STORAGE_ACCOUNT_URL",
-            file=sys.stderr,
-        )
+    settings = storage_settings()
+    if settings is None:
         return EXIT_FAILED
     _configure_logging()
     storage = storage_from_settings(settings)
