@@ -11,7 +11,7 @@ from pathlib import Path
 from shared.detect import detect
 from shared.errors import DamagedPdfError
 from shared.layouts import StatementLayout, load_layouts
-from shared.models import Check, Document, DocumentKind
+from shared.models import Check, Document
 from shared.parse_receipts import parse_receipts
 from shared.parse_statement import parse_statement
 from shared.read import (
@@ -82,21 +82,20 @@ def extract_document(
     processes = default_processes() if processes is None else processes
     with PdfSource(path, password) as source:
         kind, layout = detect(first_text_page(source), layouts)
-        parallel = kind is DocumentKind.CARDHOLDER_ACTIVITY and processes > 1
-        pages: Iterator[PageText] | Iterator[PageRows]
-        if parallel and source.page_count >= PARALLEL_MIN_PAGES:
-            pages = _pages_in_pool(
-                path=str(path),
-                password=password,
-                count=source.page_count,
-                processes=processes,
-                sink=source,
-                progress=progress,
-            )
-        else:
-            pages = _pages_in_order(source, progress)
         document = Document(file=name or Path(path).name, kind=kind, pages=source.page_count)
-        if layout is not None:
+        if layout is not None:  # a statement
+            pages: Iterator[PageText] | Iterator[PageRows]
+            if processes > 1 and source.page_count >= PARALLEL_MIN_PAGES:
+                pages = _pages_in_pool(
+                    path=str(path),
+                    password=password,
+                    count=source.page_count,
+                    processes=processes,
+                    sink=source,
+                    progress=progress,
+                )
+            else:
+                pages = _pages_in_order(source, progress)
             result = parse_statement(pages, layout)
             document.layout = layout.name
             document.transactions = result.transactions

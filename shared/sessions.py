@@ -380,10 +380,8 @@ def report(
         raise WrongStateError(
             f"session {session_id} is {manifest.status.value}: reports come when it completes"
         )
-    if name in REPORTS:
-        file_name, media_type = REPORTS[name].file_name, REPORTS[name].media_type
-    elif name in {r.file_name for r in REPORTS.values()}:
-        spec = next(r for r in REPORTS.values() if r.file_name == name)
+    spec = REPORTS.get(name) or next((r for r in REPORTS.values() if r.file_name == name), None)
+    if spec is not None:
         file_name, media_type = spec.file_name, spec.media_type
     elif name.startswith("receipts/") and name.removeprefix("receipts/") in manifest.receipt_pdfs:
         zip_blob = report_blob(session_id, REPORTS["receipts"].file_name)

@@ -208,7 +208,8 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
                 settings.sessions_container, source_blob(session_id, receipts_record.id), receipts_pdf
             )
         out = folder / "reports"
-        # Receipt PDFs stay inside the ZIP (the API reads one out of it): no thousand small files.
+        # The receipt PDFs stay inside the ZIP (one upload instead of a thousand); the API reads a
+        # single one out of it by ranged reads. The other reports upload side by side.
         written = write_reports(result, out, receipts_pdf=receipts_pdf, settings=settings, keep_pdfs=False)
         with zipfile.ZipFile(out / REPORTS["receipts"].file_name) as archive:
             receipt_pdfs = sorted(archive.namelist())
@@ -217,18 +218,14 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
             relative = path.relative_to(out).as_posix()
             storage.put_file(settings.sessions_container, report_blob(session_id, relative), path)
 
-        # The receipt PDFs travel inside the ZIP only (one upload instead of a thousand); the API
-        # reads a single one out of it by ranged reads. The other reports upload side by side.
-        published = [p for p in written if p.parent == out]
         with ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as pool:
-            list(pool.map(publish, published))
+            list(pool.map(publish, written))
         storage.put_bytes(
             settings.sessions_container,
             report_blob(session_id, "result.json"),
             result.model_dump_json().encode(),
             content_type="application/json",
         )
-        reports = [name for name in REPORTS if (out / REPORTS[name].file_name).exists()]
     counts = {status.value: sum(r.status is status for r in result.transactions) for status in Status}
     summary = Summary(
         transactions=len(result.transactions),
@@ -244,7 +241,7 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
         session_id,
         SessionStatus.COMPLETED,
         summary=summary,
-        reports=reports,
+        reports=list(REPORTS),  # write_reports writes every one of them
         receipt_pdfs=receipt_pdfs,
     )
     log.info("session %s completed: %s", session_id, summary.model_dump_json())
