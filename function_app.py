@@ -7,7 +7,8 @@ from functions.extract import bp as extract
 from functions.finalize import bp as finalize
 from functions.health import bp as health
 from functions.sweep import bp as sweep
+from functions.web import bp as web
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
-for blueprint in (health, api, extract, finalize, sweep):
+for blueprint in (health, api, extract, finalize, sweep, web):
     app.register_functions(blueprint)

@@ -19,16 +19,17 @@ bp = func.Blueprint()
 
 
 @functools.cache
-def _asgi() -> func.AsgiMiddleware:
+def asgi_app() -> func.AsgiMiddleware:
+    """The HTTP app, built once (with its settings) on the first request."""
     settings = Settings()
     return func.AsgiMiddleware(build_app(lambda: storage_from_settings(settings), settings))
 
 
 @bp.route(
-    route="{*route}",
-    methods=["GET", "POST", "PUT", "DELETE"],
+    route="api/{*route}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
     auth_level=func.AuthLevel.FUNCTION,
 )
 async def api(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     """Hand the request to the HTTP app: its URL path (`/api/...`) picks the route."""
-    return cast(func.HttpResponse, await _asgi().handle_async(req, context))
+    return cast(func.HttpResponse, await asgi_app().handle_async(req, context))

@@ -9,7 +9,7 @@ import azure.functions as func
 bp = func.Blueprint()
 
 
-@bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.route(route="api/health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def health(req: func.HttpRequest) -> func.HttpResponse:
     """Answer that the app is up."""
     return func.HttpResponse(json.dumps({"status": "ok"}), mimetype="application/json")

@@ -17,6 +17,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
+from azure.storage.blob import BlobServiceClient, CorsRule
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / "node_modules" / ".bin"  # the repository's pinned Azurite
 HOST = "127.0.0.1"
@@ -69,6 +71,22 @@ class Azurite:
             f"BlobEndpoint=http://{HOST}:{self.blob_port}/{ACCOUNT};"
             f"QueueEndpoint=http://{HOST}:{self.queue_port}/{ACCOUNT};"
         )
+
+    def allow_browser_uploads(self, origins: list[str]) -> None:
+        """Let pages from `origins` PUT blocks to upload URLs (blob CORS), as the web page does.
+
+        In Azure the same rule is set on the storage account (see the README); the emulator keeps it
+        in its data folder.
+        """
+        rule = CorsRule(
+            allowed_origins=origins,
+            allowed_methods=["PUT", "OPTIONS"],
+            allowed_headers=["content-type", "x-ms-*"],
+            exposed_headers=["x-ms-*"],
+            max_age_in_seconds=3600,
+        )
+        with BlobServiceClient.from_connection_string(self.connection_string) as client:
+            client.set_service_properties(cors=[rule])
 
     def start(self) -> Self:
         """Start both services and wait until they accept connections."""

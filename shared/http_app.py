@@ -12,19 +12,21 @@ import re
 import threading
 import urllib.parse
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from shared.aliases import BlobAliasStore, normalise_name
 from shared.http.auth import ApiKeyMiddleware
 from shared.http.body import BlockingBody
 from shared.http.errors import CatchAll, install_error_handlers
-from shared.models import Reconciliation
 from shared.report import REPORTS
+from shared.review import Review, reconcile_again, rename_session, review
 from shared.session_models import FileRecord, SessionView
 from shared.sessions import (
     RequestError,
@@ -33,7 +35,6 @@ from shared.sessions import (
     delete_session,
     get_session,
     list_sessions,
-    reconciliation,
     report,
     request_processing,
     upload_url,
@@ -43,6 +44,11 @@ from shared.storage import Storage
 from shared.values import mask_card_numbers
 
 HEALTH_PATH = "/api/health"
+WEB = Path(__file__).resolve().parent / "web"  # the page finance staff use, served at `/`
+WEB_PREFIX = "/web/"
+# The web page sends big files to storage in blocks of this size (the limit of one Put Block is far larger;
+# this keeps a retried block cheap after a network blip).
+UPLOAD_BLOCK_BYTES = 8 * 1024 * 1024
 _PLAIN_FILE_NAME = re.compile(r"^[A-Za-z0-9._ -]+$")
 
 
@@ -76,6 +82,26 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
 # -- bodies -------------------------------------------------------------------------------------
+class NewSession(BaseModel):
+    """What a new session may be given: the name people will know it by."""
+
+    name: str | None = Field(default=None, max_length=1000)
+
+
+class Rename(BaseModel):
+    """A session's new name."""
+
+    name: str = Field(max_length=1000)
+
+
+class Limits(BaseModel):
+    """How big a file may be, by the way it is sent."""
+
+    max_upload_bytes: int = Field(description="largest file sent as the body of PUT .../files/{filename}")
+    max_file_bytes: int = Field(description="largest file sent through an upload URL")
+    upload_block_bytes: int = Field(description="block size for uploads through an upload URL")
+
+
 class SessionList(BaseModel):
     """Every session, newest first (without their files)."""
 
@@ -175,10 +201,20 @@ async def health() -> Health:
     return Health(status="ok")
 
 
+@router.get("/limits", tags=["files"])
+async def limits(settings: SettingsDep) -> Limits:
+    """The largest file each upload path takes, so a client can refuse a file before sending it."""
+    return Limits(
+        max_upload_bytes=settings.max_upload_bytes,
+        max_file_bytes=max(settings.max_file_bytes, settings.max_upload_bytes),
+        upload_block_bytes=UPLOAD_BLOCK_BYTES,
+    )
+
+
 @router.post("/sessions", status_code=201, tags=["sessions"])
-def new_session(storage: StorageDep, settings: SettingsDep) -> SessionView:
-    """Open a new session to upload files into."""
-    return create_session(storage, settings)
+def new_session(storage: StorageDep, settings: SettingsDep, body: NewSession | None = None) -> SessionView:
+    """Open a new session to upload files into, optionally named."""
+    return create_session(storage, settings, body.name if body else None)
 
 
 @router.get("/sessions", tags=["sessions"])
@@ -191,6 +227,12 @@ def sessions(storage: StorageDep, settings: SettingsDep) -> SessionList:
 def session(session_id: str, storage: StorageDep, settings: SettingsDep) -> SessionView:
     """One session with its files, progress and, once completed, summary and reports."""
     return get_session(storage, settings, session_id)
+
+
+@router.patch("/sessions/{session_id}", tags=["sessions"])
+def rename(session_id: str, body: Rename, storage: StorageDep, settings: SettingsDep) -> SessionView:
+    """Rename a session."""
+    return rename_session(storage, settings, session_id, body.name)
 
 
 @router.put(
@@ -238,11 +280,17 @@ def process(session_id: str, storage: StorageDep, settings: SettingsDep) -> Sess
     return request_processing(storage, settings, session_id)
 
 
-@router.get("/sessions/{session_id}/transactions", response_model=Reconciliation, tags=["results"])
+@router.post("/sessions/{session_id}/reconcile", status_code=202, tags=["sessions"])
+def reconcile(session_id: str, storage: StorageDep, settings: SettingsDep) -> SessionView:
+    """Reconcile a completed session again with the alias table as it is now; its reports are rewritten."""
+    return reconcile_again(storage, settings, session_id)
+
+
+@router.get("/sessions/{session_id}/transactions", response_model=Review, tags=["results"])
 def transactions(session_id: str, storage: StorageDep, settings: SettingsDep) -> JSONResponse:
-    """A completed session's transactions with their matches and statuses, unmatched expenses and
-    unresolved names."""
-    result = reconciliation(storage, settings, session_id)
+    """A completed session's transactions with their matches, statuses and receipt PDFs, unmatched
+    expenses and unresolved names."""
+    result = review(storage, settings, session_id)
     # Free text is copied from documents we do not control: mask anything shaped like a card number.
     return JSONResponse(_masked(result.model_dump(mode="json")))
 
@@ -311,7 +359,19 @@ def build_app(
     app.state.settings = settings
     install_error_handlers(app)
     if api_keys is not None:
-        app.add_middleware(ApiKeyMiddleware, keys=api_keys, open_paths=frozenset({HEALTH_PATH}))
+        # The page itself holds no data: it asks for a key when the API answers 401.
+        app.add_middleware(
+            ApiKeyMiddleware,
+            keys=api_keys,
+            open_paths=frozenset({HEALTH_PATH, "/"}),
+            open_prefixes=(WEB_PREFIX,),
+        )
     app.add_middleware(CatchAll)  # added last, so it is outside the key check as well
     app.include_router(router)
+    app.add_api_route("/", _page, include_in_schema=False, methods=["GET"])
+    app.mount(WEB_PREFIX.rstrip("/"), StaticFiles(directory=WEB), name="web")
     return app
+
+
+async def _page() -> FileResponse:
+    return FileResponse(WEB / "index.html", media_type="text/html; charset=utf-8")

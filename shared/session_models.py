@@ -57,6 +57,7 @@ class SessionManifest(_Stored):
     """The session blob: its state, written only under an ETag condition."""
 
     id: str
+    name: str | None = None
     status: SessionStatus = SessionStatus.OPEN
     created: dt.datetime
     updated: dt.datetime
@@ -92,6 +93,7 @@ class SessionView(_Stored):
     """A session as the API shows it."""
 
     id: str
+    name: str | None = None
     status: SessionStatus
     created: dt.datetime
     updated: dt.datetime

@@ -40,6 +40,8 @@ SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 FILE_ID = re.compile(r"^[0-9a-f]{16}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _RETRIES = 30
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_SESSION_NAME = 120
 
 
 class RequestError(PermanentError):
@@ -78,6 +80,23 @@ class NotPdfUploadError(RequestError):
 
 
 # -- names -----------------------------------------------------------------------------------
+class BadNameError(RequestError):
+    """A session name that is empty or too long once trimmed."""
+
+    code = "bad_name"
+    status = 400
+
+
+def session_name(name: str | None) -> str | None:
+    """`name` trimmed, control characters removed, card-shaped digits masked; None stays None."""
+    if name is None:
+        return None
+    cleaned = mask_card_numbers(" ".join(_CONTROL.sub(" ", name).split()))
+    if not cleaned or len(cleaned) > MAX_SESSION_NAME:
+        raise BadNameError(f"a session name has 1 to {MAX_SESSION_NAME} characters")
+    return cleaned
+
+
 def safe_name(filename: str) -> str:
     """A file name fit for a blob name: masked card numbers, ASCII letters, digits and ._- only."""
     stem = _UNSAFE.sub("_", mask_card_numbers(filename).replace("*", "x")).strip("._")[:100]
@@ -188,10 +207,12 @@ def load_records(storage: Storage, settings: Settings, session_id: str) -> list[
 
 
 # -- use cases -----------------------------------------------------------------------------
-def create_session(storage: Storage, settings: Settings) -> SessionView:
-    """A new, open session with an unguessable id."""
+def create_session(storage: Storage, settings: Settings, name: str | None = None) -> SessionView:
+    """A new, open session with an unguessable id and, optionally, a name people know it by."""
     stamp = now()
-    manifest = SessionManifest(id=secrets.token_hex(16), created=stamp, updated=stamp)
+    manifest = SessionManifest(
+        id=secrets.token_hex(16), name=session_name(name), created=stamp, updated=stamp
+    )
     storage.put_bytes(
         settings.sessions_container,
         manifest_blob(manifest.id),
@@ -336,6 +357,7 @@ def view(manifest: SessionManifest, records: list[FileRecord]) -> SessionView:
         progress = 0.0
     return SessionView(
         id=manifest.id,
+        name=manifest.name,
         status=manifest.status,
         created=manifest.created,
         updated=manifest.updated,

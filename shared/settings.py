@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=100 * 1024 * 1024, description="largest PUT body; bigger files use a SAS URL"
     )
+    max_file_bytes: int = Field(
+        default=2 * 1024 * 1024 * 1024, description="largest file the web page sends through a SAS URL"
+    )
     upload_url_minutes: int = Field(default=15, ge=1, le=24 * 60)
     retention_days: int = Field(default=90, ge=1)
     orphan_upload_hours: int = Field(default=24, ge=1)

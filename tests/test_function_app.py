@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import azure.functions as func
@@ -16,12 +18,30 @@ def functions(indexed_functions: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_app_indexes_every_function(functions: dict[str, Any]) -> None:
-    """Health, the API, and one function per trigger: nothing more, nothing less."""
-    assert set(functions) == {"health", "api", "extract", "finalize", "sweep"}
+    """Health, the API, the web page and one function per trigger: nothing more, nothing less."""
+    assert set(functions) == {"health", "api", "web", "extract", "finalize", "sweep"}
     bindings = json.loads(functions["api"].get_function_json())["bindings"]
     trigger = next(b for b in bindings if b["type"] == "httpTrigger")
-    assert (trigger["route"], trigger["authLevel"]) == ("{*route}", "FUNCTION")
-    assert sorted(trigger["methods"]) == ["DELETE", "GET", "POST", "PUT"]
+    assert (trigger["route"], trigger["authLevel"]) == ("api/{*route}", "FUNCTION")
+    assert sorted(trigger["methods"]) == ["DELETE", "GET", "PATCH", "POST", "PUT"]
+
+
+def test_web_page_is_anonymous_get_only_and_keeps_api_routes_keyed(functions: dict[str, Any]) -> None:
+    """The page answers anonymously at the site root (no route prefix), for GET only; a request for an
+    API path that reaches it is refused rather than handed to the app without a function key."""
+    host = json.loads((Path(__file__).parent.parent / "host.json").read_text())
+    assert host["extensions"]["http"]["routePrefix"] == ""
+    bindings = json.loads(functions["web"].get_function_json())["bindings"]
+    trigger = next(b for b in bindings if b["type"] == "httpTrigger")
+    assert (trigger["route"], trigger["authLevel"], trigger["methods"]) == ("{*path}", "ANONYMOUS", ["GET"])
+    page = functions["web"].get_user_function()
+    request = func.HttpRequest(method="GET", url="http://localhost/api/sessions", body=b"")
+    response = asyncio.run(page(request, None))
+    assert response.status_code == 404
+    response = asyncio.run(page(func.HttpRequest(method="GET", url="http://localhost/", body=b""), None))
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert b"Credit Card Processor" in response.get_body()
 
 
 def test_app_indexes_health_route(functions: dict[str, Any]) -> None:
@@ -29,7 +49,7 @@ def test_app_indexes_health_route(functions: dict[str, Any]) -> None:
     health = functions["health"]
     bindings = json.loads(health.get_function_json())["bindings"]
     trigger = next(b for b in bindings if b["type"] == "httpTrigger")
-    assert trigger["route"] == "health"
+    assert trigger["route"] == "api/health"
     assert trigger["authLevel"] == "ANONYMOUS"
     assert trigger["methods"] == ["GET"]
 

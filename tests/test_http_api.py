@@ -371,6 +371,9 @@ def test_openapi_lists_every_route(settings: Settings) -> None:
         ("/api/sessions", "post"),
         ("/api/sessions/{session_id}", "get"),
         ("/api/sessions/{session_id}", "delete"),
+        ("/api/sessions/{session_id}", "patch"),
+        ("/api/sessions/{session_id}/reconcile", "post"),
+        ("/api/limits", "get"),
         ("/api/sessions/{session_id}/files/{filename}", "put"),
         ("/api/sessions/{session_id}/files/{filename}/upload-url", "post"),
         ("/api/sessions/{session_id}/process", "post"),
@@ -460,12 +463,12 @@ def test_error_messages_mask_card_numbers(client: Client) -> None:
 
 # -- the Functions adapter -----------------------------------------------------------------------
 def test_functions_api_is_one_catch_all_function_keyed_route() -> None:
-    """functions/api.py indexes one HTTP function on {*route}, function keys, GET/POST/PUT/DELETE."""
+    """functions/api.py indexes one HTTP function on api/{*route}, function keys, every method the app has."""
     bindings = json.loads(functions_api.api.build().get_function_json())["bindings"]
     trigger = next(b for b in bindings if b["type"] == "httpTrigger")
-    assert trigger["route"] == "{*route}"
+    assert trigger["route"] == "api/{*route}"
     assert trigger["authLevel"] == "FUNCTION"
-    assert trigger["methods"] == ["GET", "POST", "PUT", "DELETE"]
+    assert trigger["methods"] == ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 def test_functions_api_builds_the_app_from_settings_on_first_call(
@@ -474,7 +477,7 @@ def test_functions_api_builds_the_app_from_settings_on_first_call(
     """The function builds Settings and AzureStorage on its first call and serves the app's routes."""
     monkeypatch.setenv("AzureWebJobsStorage", azurite.connection_string)
     monkeypatch.setenv("SESSIONS_CONTAINER", f"se-{uuid.uuid4().hex[:12]}")
-    functions_api._asgi.cache_clear()
+    functions_api.asgi_app.cache_clear()
     handler: Callable[..., Any] = functions_api.api.build().get_user_function()
     try:
         request = func.HttpRequest(
@@ -496,7 +499,7 @@ def test_functions_api_builds_the_app_from_settings_on_first_call(
         response = asyncio.run(handler(request, None))
         assert json.loads(response.get_body())["status"] == "open"
     finally:
-        functions_api._asgi.cache_clear()
+        functions_api.asgi_app.cache_clear()
 
 
 # -- the whole chain -----------------------------------------------------------------------------

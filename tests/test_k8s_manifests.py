@@ -336,14 +336,15 @@ def nginx_size(text: str) -> int:
 
 
 def test_ingress_body_limit_is_the_api_limit(objects: list[Manifest]) -> None:
-    """The Ingress's proxy-body-size equals MAX_UPLOAD_BYTES, and it routes /api to the API's port."""
+    """The Ingress's proxy-body-size equals MAX_UPLOAD_BYTES, and it routes / (the web page and /api)
+    to the API's port."""
     (ingress,) = of_kind(objects, "Ingress").values()
     limit = ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"]
     assert nginx_size(limit) == int(settings_data(objects)["MAX_UPLOAD_BYTES"])
     (rule,) = ingress["spec"]["rules"]
     assert rule["host"] in ingress["spec"]["tls"][0]["hosts"]
     (path,) = rule["http"]["paths"]
-    assert path["path"] == "/api"
+    assert (path["path"], path["pathType"]) == ("/", "Prefix")
     service = of_kind(objects, "Service")[path["backend"]["service"]["name"]]
     (port,) = service["spec"]["ports"]
     assert port["name"] == path["backend"]["service"]["port"]["name"]

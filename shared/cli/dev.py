@@ -36,6 +36,7 @@ class DevStack:
 
     def start(self) -> None:
         self.azurite.start()
+        self.azurite.allow_browser_uploads([self.url, f"http://localhost:{self.port}"])
         env = {
             **os.environ,
             "AzureWebJobsStorage": self.azurite.connection_string,

@@ -14,16 +14,25 @@ KEY_HEADERS = ("x-api-key", "x-functions-key")
 
 
 class ApiKeyMiddleware:
-    """ASGI middleware: every request but `open_paths` carries one of `keys`, or is answered 401.
+    """ASGI middleware: every request but `open_paths` (and paths under `open_prefixes`) carries one of
+    `keys`, or is answered 401.
 
     It checks every path, unknown ones and the OpenAPI document included, so a caller without a key
     learns nothing about which routes exist.
     """
 
-    def __init__(self, app: ASGIApp, *, keys: frozenset[str], open_paths: frozenset[str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        keys: frozenset[str],
+        open_paths: frozenset[str],
+        open_prefixes: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self._keys = [key.encode() for key in keys]
         self._open_paths = open_paths
+        self._open_prefixes = open_prefixes
 
     def _known(self, given: str) -> bool:
         candidate = given.encode()
@@ -34,7 +43,8 @@ class ApiKeyMiddleware:
         return found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self._open_paths:
+        path = scope["path"]
+        if scope["type"] != "http" or path in self._open_paths or path.startswith(self._open_prefixes):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)

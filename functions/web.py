@@ -1,0 +1,29 @@
+"""`GET /` and `/web/...`: the page finance staff use, anonymous because it holds no data.
+
+host.json sets no route prefix, so this catch-all can answer the site root; the host prefers the
+literal `api/...` routes of the other functions over it. The page asks for a key when the API
+answers 401. The files come from the same HTTP app as the API (`shared.http_app`).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from typing import cast
+
+import azure.functions as func
+
+from functions.api import asgi_app
+
+bp = func.Blueprint()
+
+
+@bp.route(route="{*path}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+async def web(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    """Answer the page and its files."""
+    path = urllib.parse.urlsplit(req.url).path
+    if path == "/api" or path.startswith("/api/"):
+        # Never hand an API route to the app from this anonymous function: that would skip the key.
+        body = {"error": {"code": "not_found", "message": f"no route {path[:80]!r}"}}
+        return func.HttpResponse(json.dumps(body), status_code=404, mimetype="application/json")
+    return cast(func.HttpResponse, await asgi_app().handle_async(req, context))

@@ -1,0 +1,94 @@
+"""Use cases of reviewing a session once its files are in: naming it, reading its result with the
+links a person follows, and reconciling again after the alias table changed.
+
+Like `shared.sessions`, each is a function of (storage, settings, input); the HTTP API calls them.
+"""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import Field
+
+from shared.models import ReconciledTransaction, Reconciliation
+from shared.report.receipt_pdfs import planned_names
+from shared.session_models import SessionManifest, SessionStatus, SessionView, now
+from shared.sessions import (
+    WrongStateError,
+    load_manifest,
+    load_records,
+    reconciliation,
+    session_name,
+    update_manifest,
+    view,
+)
+from shared.settings import Settings
+from shared.storage import Storage
+
+
+class ReviewedTransaction(ReconciledTransaction):
+    """A transaction with its match, and the receipt PDF cut for it, if one was."""
+
+    receipt_pdf: str | None = Field(
+        default=None, description="file name under the session's `reports/receipts/`, if one was cut"
+    )
+
+
+class Review(Reconciliation):
+    """A completed session's reconciliation, each transaction with its receipt PDF."""
+
+    transactions: list[ReviewedTransaction] = Field(default_factory=list)  # type: ignore[assignment]
+
+
+def rename_session(storage: Storage, settings: Settings, session_id: str, name: str) -> SessionView:
+    """Give the session the name people know it by (any state)."""
+    cleaned = session_name(name)
+
+    def change(m: SessionManifest) -> bool:
+        if m.name == cleaned:
+            return False
+        m.name = cleaned
+        return True
+
+    manifest = update_manifest(storage, settings, session_id, change)
+    return view(manifest, load_records(storage, settings, session_id))
+
+
+def review(storage: Storage, settings: Settings, session_id: str) -> Review:
+    """The completed session's result; `receipt_pdf` names the PDF the reports hold for each match."""
+    manifest, _ = load_manifest(storage, settings, session_id)
+    result = reconciliation(storage, settings, session_id)
+    cut = set(manifest.receipt_pdfs)
+    names = planned_names(result)
+    # The names are planned from the result exactly as the reports were; a PDF that could not be cut
+    # is not in the manifest and gets no link.
+    return Review.model_validate(
+        {
+            **result.model_dump(exclude={"transactions"}),
+            "transactions": [
+                {**rt.model_dump(), "receipt_pdf": names[i] if names.get(i) in cut else None}
+                for i, rt in enumerate(result.transactions)
+            ],
+        }
+    )
+
+
+def reconcile_again(storage: Storage, settings: Settings, session_id: str) -> SessionView:
+    """Match the completed session's files again (after an alias changed) and rewrite its reports.
+
+    The extraction results stay; the queue step reconciles with the alias table as it is now.
+    """
+
+    def change(m: SessionManifest) -> bool:
+        if m.status is SessionStatus.PROCESSING:
+            return False
+        if m.status is not SessionStatus.COMPLETED:
+            raise WrongStateError(
+                f"session {session_id} is {m.status.value}: only a completed session is reconciled again"
+            )
+        m.status, m.completed, m.process_requested = SessionStatus.PROCESSING, None, now()
+        return True
+
+    manifest = update_manifest(storage, settings, session_id, change)
+    storage.send(settings.results_queue, json.dumps({"session": session_id, "file": None}))
+    return view(manifest, load_records(storage, settings, session_id))

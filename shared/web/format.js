@@ -1,0 +1,134 @@
+// Small helpers shared by every view: building elements, and formatting dates, money and sizes.
+
+/** An element: h("a.btn", {href: "#/"}, "text", child, ...). Attributes starting with "on" are listeners. */
+export function h(tag, attrs = {}, ...children) {
+  const [name, ...classes] = tag.split(".");
+  const el = document.createElement(name || "div");
+  if (classes.length) el.className = classes.join(" ");
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on") && typeof value === "function") {
+      el.addEventListener(key.slice(2).toLowerCase(), value);
+    } else if (key === "testid") {
+      el.dataset.testid = value;
+    } else if (key === "dataset") {
+      Object.assign(el.dataset, value);
+    } else if (key in el && typeof value !== "string") {
+      el[key] = value; // properties such as value, checked, disabled
+    } else {
+      el.setAttribute(key, value === true ? "" : String(value));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+}
+
+/** Replace the children of `el`. */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+const dateFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
+  day: "numeric", month: "short", year: "numeric", hour: "numeric", minute: "2-digit",
+});
+const moneyFormat = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/** "30 Nov 2026, 14:05" from an ISO datetime; "" for none. */
+export function dateTime(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : dateTimeFormat.format(d);
+}
+
+/** "30 Nov 2026" from an ISO date (YYYY-MM-DD, read as a calendar day, not a UTC instant). */
+export function day(iso) {
+  if (!iso) return "";
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso);
+  if (!m) return iso;
+  return dateFormat.format(new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+}
+
+/** Today's date, readable: for default session names. */
+export function today() {
+  return dateFormat.format(new Date());
+}
+
+/** "1,234.50" from a decimal string; negative amounts keep their minus sign. */
+export function money(value) {
+  if (value === null || value === undefined || value === "") return "";
+  const n = Number(value);
+  return Number.isFinite(n) ? moneyFormat.format(n) : String(value);
+}
+
+/** "12.3 MB" (decimal megabytes, as people read them in file dialogs). */
+export function megabytes(bytes) {
+  const mb = bytes / 1_000_000;
+  if (mb >= 1000) return `${(mb / 1000).toLocaleString(undefined, { maximumFractionDigits: 1 })} GB`;
+  if (mb >= 10) return `${Math.round(mb).toLocaleString()} MB`;
+  if (mb >= 0.1) return `${mb.toLocaleString(undefined, { maximumFractionDigits: 1 })} MB`;
+  return `${Math.max(1, Math.round(bytes / 1000)).toLocaleString()} KB`;
+}
+
+/** A server message ("the session has no files: upload …") as a sentence: capital first, full stop last. */
+export function sentence(text) {
+  const s = String(text ?? "").trim();
+  if (!s) return "";
+  const first = s.charAt(0).toUpperCase() + s.slice(1);
+  return /[.!?]$/.test(first) ? first : `${first}.`;
+}
+
+/** The alias table's form of a name: upper case, spaces and dots removed ("Jane Q. Doe" → "JANEQDOE"). */
+export function normaliseName(name) {
+  return String(name ?? "").replace(/[\s.]+/g, "").toUpperCase();
+}
+
+/** "•••• 1234" — only ever built from the last four digits. */
+export function maskedCard(last4) {
+  return last4 && /^\d{4}$/.test(last4) ? `•••• ${last4}` : "";
+}
+
+/** CSS class suffix for a reconciliation status ("Missing Receipt" → "missing-receipt"). */
+export function statusClass(status) {
+  return String(status ?? "").toLowerCase().replace(/\s+/g, "-");
+}
+
+/** A status badge: text always, colour as a second cue. */
+export function badge(text, kind = statusClass(text), attrs = {}) {
+  return h(`span.badge.badge-${kind}`, attrs, text);
+}
+
+export const SESSION_STATUS_LABELS = {
+  open: "Open",
+  processing: "Processing",
+  completed: "Completed",
+  failed: "Failed",
+};
+
+export const FILE_STATUS_LABELS = {
+  awaiting_upload: "Uploading",
+  uploaded: "Waiting for extraction",
+  extracted: "Extracted",
+  failed: "Failed",
+};
+
+export const KIND_LABELS = { statement: "Card statement", receipts: "Receipt images report" };
+
+export const REPORT_LABELS = {
+  exceptions: "Exceptions workbook (XLSX)",
+  pvault: "pVault import (CSV)",
+  transactions: "Transactions (CSV)",
+  receipts: "Receipt PDFs (ZIP)",
+  reconciliation: "Reconciliation (JSON)",
+};
+
+export const RECONCILIATION_STATUSES = ["Missing Both", "Missing Receipt", "Missing Coding", "Complete"];
