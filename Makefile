@@ -47,7 +47,14 @@ $(CHECKOV): $(STAMP)
 	$(PYTHON) -m venv $(VENV)/tools/checkov
 	$(VENV)/tools/checkov/bin/python -m pip install --quiet checkov==3.3.30
 
-unit: $(STAMP) $(CHECKOV)
+# The web page's tests drive Debian's Chromium (Playwright's own browser download does not work here).
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	$$sudo apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium
+
+unit: $(STAMP) $(CHECKOV) $(CHROMIUM)
 	$(BIN)/pytest -q
 
 test: lint typecheck unit

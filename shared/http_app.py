@@ -46,9 +46,6 @@ from shared.values import mask_card_numbers
 HEALTH_PATH = "/api/health"
 WEB = Path(__file__).resolve().parent / "web"  # the page finance staff use, served at `/`
 WEB_PREFIX = "/web/"
-# The web page sends big files to storage in blocks of this size (the limit of one Put Block is far larger;
-# this keeps a retried block cheap after a network blip).
-UPLOAD_BLOCK_BYTES = 8 * 1024 * 1024
 _PLAIN_FILE_NAME = re.compile(r"^[A-Za-z0-9._ -]+$")
 
 
@@ -207,7 +204,7 @@ async def limits(settings: SettingsDep) -> Limits:
     return Limits(
         max_upload_bytes=settings.max_upload_bytes,
         max_file_bytes=max(settings.max_file_bytes, settings.max_upload_bytes),
-        upload_block_bytes=UPLOAD_BLOCK_BYTES,
+        upload_block_bytes=settings.upload_block_bytes,
     )
 
 

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(
         default=2 * 1024 * 1024 * 1024, description="largest file the web page sends through a SAS URL"
     )
+    upload_block_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=64 * 1024,
+        le=100 * 1024 * 1024,
+        description="block size of browser uploads through a SAS URL (a retried block stays cheap)",
+    )
     upload_url_minutes: int = Field(default=15, ge=1, le=24 * 60)
     retention_days: int = Field(default=90, ge=1)
     orphan_upload_hours: int = Field(default=24, ge=1)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from shared.azure_storage import AzureStorage
-from shared.http_app import UPLOAD_BLOCK_BYTES, build_app
+from shared.http_app import build_app
 from shared.settings import Settings
 from shared.steps import extract_upload
 from tests.builders.month import build_month
@@ -40,7 +40,9 @@ def test_bad_names_are_400_and_card_numbers_are_masked(client: Client) -> None:
     for name in ("   ", "x" * 121):
         status, body = client.json("PATCH", f"/api/sessions/{created['id']}", {"name": name})
         assert (status, _error(body)) == (400, "bad_name"), name
-    status, renamed = client.json("PATCH", f"/api/sessions/{created['id']}", {"name": "card 4111111111111111"})
+    status, renamed = client.json(
+        "PATCH", f"/api/sessions/{created['id']}", {"name": "card 4111111111111111"}
+    )
     assert status == 200
     assert "4111111111111111" not in renamed["name"]
     assert renamed["name"].endswith("1111")
@@ -56,7 +58,7 @@ def test_limits_tell_both_upload_paths(settings: Settings) -> None:
     assert limits == {
         "max_upload_bytes": 1000,
         "max_file_bytes": settings.max_file_bytes,
-        "upload_block_bytes": UPLOAD_BLOCK_BYTES,
+        "upload_block_bytes": settings.upload_block_bytes,
     }
 
 

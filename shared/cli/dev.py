@@ -108,6 +108,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
         print(
             f"Credit Card Processor is running at {stack.url}  (API docs: {stack.url}/api/docs)", flush=True
         )
+        print(f"  open {stack.url}/ in a browser to upload PDFs and review the results")
         print(f"  submit PDFs:  ccproc submit STATEMENT.pdf RECEIPTS.pdf --out reports/ --api {stack.url}")
         print(f"  data: {args.data}   logs: {args.data / 'logs'}   stop: Ctrl-C", flush=True)
         if args.submit:

@@ -3,7 +3,8 @@
 import { sentence } from "./format.js";
 
 const KEY_STORAGE = "ccproc.accessKey";
-const KEY_HEADER = "x-api-key";
+// The Functions host checks function keys in this header; `ccproc api` accepts it as well.
+const KEY_HEADER = "x-functions-key";
 const OFFLINE = "The server could not be reached. Check your connection and try again.";
 
 /** A refusal or failure, with a message fit to show to a person. */
@@ -31,6 +32,7 @@ export function setAccessKey(key) {
     // Storage refused (private mode): the key then lasts until the page is reloaded.
   }
   memoryKey = key;
+  if (key) keyRejected = false;
 }
 
 let memoryKey = "";
@@ -42,12 +44,14 @@ function keyHeaders() {
 }
 
 /** The page learns that a key is needed (or the one given is wrong). */
+let keyRejected = false; // the last key given was refused (calls in flight then answer 401 too)
+
 function unauthorised() {
-  const hadKey = Boolean(currentKey());
+  if (currentKey()) keyRejected = true;
   setAccessKey("");
-  window.dispatchEvent(new CustomEvent("ccproc:key-needed", { detail: { wrongKey: hadKey } }));
+  window.dispatchEvent(new CustomEvent("ccproc:key-needed", { detail: { wrongKey: keyRejected } }));
   return new ApiError(
-    hadKey
+    keyRejected
       ? "That access key was not accepted. Enter the access key again."
       : "An access key is needed. Enter it in the form above.",
     { status: 401, code: "unauthorized" },
@@ -172,3 +176,23 @@ export function hasAccessKey() {
 
 /** A path segment, encoded. */
 export const seg = (value) => encodeURIComponent(value);
+
+// Used only while the server does not publish its limits (its own defaults).
+const DEFAULT_LIMITS = {
+  max_upload_bytes: 100 * 1024 * 1024,
+  max_file_bytes: 2 * 1024 ** 3,
+  upload_block_bytes: 8 * 1024 * 1024,
+};
+let limits = null;
+
+/** The server's size limits: request body, file, block. */
+export async function getLimits() {
+  if (limits) return limits;
+  try {
+    limits = { ...DEFAULT_LIMITS, ...(await api("GET", "/api/limits")) };
+  } catch (error) {
+    if (error.status !== 404) throw error;
+    limits = { ...DEFAULT_LIMITS };
+  }
+  return limits;
+}

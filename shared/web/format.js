@@ -2,8 +2,11 @@
 
 /** An element: h("a.btn", {href: "#/"}, "text", child, ...). Attributes starting with "on" are listeners. */
 export function h(tag, attrs = {}, ...children) {
-  const [name, ...classes] = tag.split(".");
+  // "tag#id.class.class": each part optional but the tag.
+  const [head, ...classes] = tag.split(".");
+  const [name, id] = head.split("#");
   const el = document.createElement(name || "div");
+  if (id) el.id = id;
   if (classes.length) el.className = classes.join(" ");
   for (const [key, value] of Object.entries(attrs || {})) {
     if (value === undefined || value === null || value === false) continue;
@@ -70,13 +73,15 @@ export function money(value) {
   return Number.isFinite(n) ? moneyFormat.format(n) : String(value);
 }
 
-/** "12.3 MB" (decimal megabytes, as people read them in file dialogs). */
+/** "12.3 MB", in the 1024-based units file managers show ("2 GB" for 2 GiB). */
 export function megabytes(bytes) {
-  const mb = bytes / 1_000_000;
-  if (mb >= 1000) return `${(mb / 1000).toLocaleString(undefined, { maximumFractionDigits: 1 })} GB`;
-  if (mb >= 10) return `${Math.round(mb).toLocaleString()} MB`;
-  if (mb >= 0.1) return `${mb.toLocaleString(undefined, { maximumFractionDigits: 1 })} MB`;
-  return `${Math.max(1, Math.round(bytes / 1000)).toLocaleString()} KB`;
+  const kb = bytes / 1024;
+  const mb = kb / 1024;
+  const fmt = (n, digits) => n.toLocaleString(undefined, { maximumFractionDigits: digits });
+  if (mb >= 1024) return `${fmt(mb / 1024, 1)} GB`;
+  if (mb >= 10) return `${fmt(mb, 0)} MB`;
+  if (mb >= 0.1) return `${fmt(mb, 1)} MB`;
+  return `${fmt(Math.ceil(kb), 0)} KB`;
 }
 
 /** A server message ("the session has no files: upload …") as a sentence: capital first, full stop last. */
@@ -121,7 +126,12 @@ export const FILE_STATUS_LABELS = {
   failed: "Failed",
 };
 
-export const KIND_LABELS = { statement: "Card statement", receipts: "Receipt images report" };
+export const KIND_LABELS = {
+  cardholder_activity: "Card statement",
+  receipt_images: "Receipt images report",
+  statement: "Card statement",
+  receipts: "Receipt images report",
+};
 
 export const REPORT_LABELS = {
   exceptions: "Exceptions workbook (XLSX)",

@@ -1,0 +1,257 @@
+// A completed session's results: exceptions, unmatched expenses, unresolved names (with aliases), checks.
+
+import { api, seg } from "./api.js";
+import {
+  RECONCILIATION_STATUSES, badge, day, fill, h, maskedCard, money, normaliseName, sentence,
+} from "./format.js";
+import { attempt, downloadLink, inform } from "./ui.js";
+
+// Table settings survive a reload of the results (after an alias), per session.
+const settings = new Map();
+
+function tableSettings(id) {
+  if (!settings.has(id)) settings.set(id, { showAll: false, employee: "", status: "", sort: "date", dir: 1 });
+  return settings.get(id);
+}
+
+export async function renderResults(container, session, view, { reconcile }) {
+  const base = `/api/sessions/${seg(session.id)}`;
+  const data = await attempt(() => api("GET", `${base}/transactions`));
+  if (!data || !view.alive) return;
+  const cardholders = [...new Set(data.transactions.map((t) => t.transaction.cardholder).filter(Boolean))].sort();
+  fill(
+    container,
+    exceptionsSection(data, tableSettings(session.id), base),
+    unmatchedSection(data.unmatched_expenses || []),
+    unresolvedSection(data.unresolved_names || [], cardholders, reconcile),
+    checksSection(data.checks || [], data.warnings || []),
+  );
+}
+
+// -- exceptions ----------------------------------------------------------------------------------
+function exceptionsSection(data, opts, base) {
+  const all = data.transactions;
+  const exceptions = all.filter((t) => t.status !== "Complete");
+  const employees = [...new Set(all.map((t) => t.transaction.cardholder).filter(Boolean))].sort();
+  const body = h("tbody");
+  const shownNote = h("p.muted.small", { "aria-live": "polite" });
+  const employeeSelect = h("select", { id: "employee-filter", testid: "employee-filter" },
+    h("option", { value: "" }, "All employees"),
+    employees.map((e) => h("option", { value: e, selected: opts.employee === e }, e)));
+  const statusSelect = h("select", { id: "exception-status-filter", testid: "exception-status-filter" });
+  const showAll = h("input", { id: "show-all", type: "checkbox", testid: "show-all", checked: opts.showAll });
+  const sortButton = (key, label) => h("button.sort", { type: "button", testid: `sort-${key}` }, label, h("span.sort-mark", { "aria-hidden": "true" }));
+  const dateTh = h("th", { scope: "col" }, sortButton("date", "Date"));
+  const amountTh = h("th.num", { scope: "col" }, sortButton("amount", "Amount"));
+
+  const statusOptions = () => {
+    const choices = RECONCILIATION_STATUSES.filter((s) => opts.showAll || s !== "Complete");
+    if (!choices.includes(opts.status)) opts.status = "";
+    fill(statusSelect, h("option", { value: "" }, "All statuses"),
+      choices.map((s) => h("option", { value: s, selected: opts.status === s }, s)));
+  };
+
+  const render = () => {
+    const source = opts.showAll ? all : exceptions;
+    const rows = source
+      .filter((t) => (!opts.employee || t.transaction.cardholder === opts.employee) && (!opts.status || t.status === opts.status))
+      .sort((a, b) => opts.dir * compare(a, b, opts.sort));
+    fill(body, rows.map((t) => exceptionRow(t, base)));
+    if (!rows.length) {
+      body.append(h("tr", {}, h("td.empty-cell", { colspan: "8" },
+        source.length ? "No transactions match these filters." : "Every transaction is complete: there are no exceptions.")));
+    }
+    shownNote.textContent = `Showing ${rows.length} of ${source.length} ${opts.showAll ? "transactions" : "exceptions"}.`;
+    for (const [th, key] of [[dateTh, "date"], [amountTh, "amount"]]) {
+      const sorted = opts.sort === key;
+      th.setAttribute("aria-sort", sorted ? (opts.dir > 0 ? "ascending" : "descending") : "none");
+      th.querySelector(".sort-mark").textContent = sorted ? (opts.dir > 0 ? " ▲" : " ▼") : " ↕";
+    }
+  };
+
+  for (const [th, key] of [[dateTh, "date"], [amountTh, "amount"]]) {
+    th.querySelector("button").addEventListener("click", () => {
+      opts.dir = opts.sort === key ? -opts.dir : 1;
+      opts.sort = key;
+      render();
+    });
+  }
+  employeeSelect.addEventListener("change", () => { opts.employee = employeeSelect.value; render(); });
+  statusSelect.addEventListener("change", () => { opts.status = statusSelect.value; render(); });
+  showAll.addEventListener("change", () => { opts.showAll = showAll.checked; statusOptions(); render(); });
+  statusOptions();
+  render();
+
+  return h("section.card", { "aria-labelledby": "exceptions-heading" },
+    h("h2#exceptions-heading", {}, "Exceptions ", h("span.count", { testid: "count-exceptions" }, String(exceptions.length))),
+    h("p.muted", {}, "Transactions that are not Complete: a receipt, the coding or the whole expense is missing."),
+    h("div.filters", {},
+      h("div.field", {}, h("label", { for: "employee-filter" }, "Employee"), employeeSelect),
+      h("div.field", {}, h("label", { for: "exception-status-filter" }, "Status"), statusSelect),
+      h("div.field.check", {}, showAll, h("label", { for: "show-all" }, "Show all transactions"))),
+    shownNote,
+    h("div.table-wrap", {}, h("table.data-table.exceptions", { testid: "exceptions-table" },
+      h("caption.visually-hidden", {}, "Exceptions; the Date and Amount headings sort the table"),
+      h("thead", {}, h("tr", {},
+        dateTh,
+        h("th", { scope: "col" }, "Employee"),
+        h("th", { scope: "col" }, "Card"),
+        h("th", { scope: "col" }, "Merchant"),
+        amountTh,
+        h("th", { scope: "col" }, "Status"),
+        h("th", { scope: "col" }, "Match"),
+        h("th", { scope: "col" }, "Receipt"))),
+      body)),
+  );
+}
+
+function compare(a, b, key) {
+  if (key === "amount") return Number(a.transaction.net) - Number(b.transaction.net);
+  return String(a.transaction.transaction_date).localeCompare(String(b.transaction.transaction_date))
+    || String(a.transaction.transaction_number).localeCompare(String(b.transaction.transaction_number), undefined, { numeric: true });
+}
+
+function exceptionRow(item, base) {
+  const t = item.transaction;
+  const place = [t.city, t.state].filter(Boolean).join(", ");
+  return h("tr", { testid: "exception-row", dataset: { status: item.status, transaction: t.transaction_number } },
+    h("td.nowrap", {}, day(t.transaction_date)),
+    h("td", {}, t.cardholder || "—", t.employee_id ? h("span.sub.muted", {}, `Employee ${t.employee_id}`) : null),
+    h("td.nowrap", {}, maskedCard(t.card_last4) || "—"),
+    h("td", {}, t.merchant, place ? h("span.sub.muted", {}, place) : null),
+    h("td.num.nowrap", {}, money(t.net)),
+    h("td", {}, badge(item.status)),
+    h("td.evidence-cell", {}, evidence(item)),
+    h("td", {}, item.receipt_pdf
+      ? downloadLink(`${base}/reports/receipts/${seg(item.receipt_pdf)}`, "Receipt PDF", item.receipt_pdf, {
+        testid: "receipt-link", class: "nowrap", "aria-label": `Receipt PDF for transaction ${t.transaction_number}`,
+      })
+      : h("span.muted", {}, "None")),
+  );
+}
+
+function evidence(item) {
+  const e = item.evidence;
+  const x = item.expense;
+  const note = item.note ? h("p.note", {}, sentence(item.note)) : null;
+  if (!e) return [h("span.muted", {}, x ? "Matched" : "No matching expense"), note];
+  const offset = e.date_offset_days === 0 ? "same day"
+    : `${Math.abs(e.date_offset_days)} day${Math.abs(e.date_offset_days) === 1 ? "" : "s"} ${e.date_offset_days > 0 ? "after" : "before"}`;
+  const facts = [
+    ["Expense", x ? [x.expense_id, x.purpose].filter(Boolean).join(" · ") : "—"],
+    ["Employee", `${e.employee}${e.via_alias ? " (through an alias)" : ""}`],
+    ["Expense amount", money(e.amount)],
+    ["Expense date", offset],
+    ["Merchant similarity", `${Math.round(e.merchant_similarity)}%`],
+    ["Score", String(Math.round(e.score * 10) / 10)],
+    ["Rules", e.rules?.length ? h("ul", {}, e.rules.map((rule) => h("li", {}, rule))) : "—"],
+  ];
+  return [
+    h("details.evidence", { testid: "evidence" },
+      h("summary", {}, `Matched, score ${Math.round(e.score)}`, e.via_alias ? " (alias)" : ""),
+      h("dl", {}, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]))),
+    note,
+  ];
+}
+
+// -- unmatched expenses --------------------------------------------------------------------------
+function coding(c = {}) {
+  if (c.gl_account && c.type !== "job") return `GL ${c.gl_account}`;
+  const parts = [c.job && `Job ${c.job}`, c.phase && `Phase ${c.phase}`, c.cost_type && `Cost type ${c.cost_type}`].filter(Boolean);
+  return parts.length ? parts.join(" · ") : "Not coded";
+}
+
+function unmatchedSection(unsorted) {
+  const expenses = [...unsorted].sort((a, b) => String(a.date).localeCompare(String(b.date)));
+  const content = expenses.length
+    ? h("div.table-wrap", {}, h("table.data-table", { testid: "unmatched-table" },
+      h("thead", {}, h("tr", {}, ["Date", "Employee", "Merchant", "Amount", "Purpose", "Coding", "Receipt"].map(
+        (label) => h(label === "Amount" ? "th.num" : "th", { scope: "col" }, label)))),
+      h("tbody", {}, expenses.map((x) => h("tr", { dataset: { expense: x.expense_id } },
+        h("td.nowrap", {}, day(x.date)),
+        h("td", {}, x.employee_name || "—"),
+        h("td", {}, x.merchant || "—"),
+        h("td.num.nowrap", {}, money(x.amount)),
+        h("td", {}, x.purpose || x.expense_title || "—"),
+        h("td", {}, coding(x.coding)),
+        h("td", {}, x.attachments?.length ? "Attached" : "None"))))))
+    : h("p.muted", {}, "Every expense matched a statement transaction.");
+  return h("section.card", { "aria-labelledby": "unmatched-heading" },
+    h("h2#unmatched-heading", {}, "Unmatched expenses ", h("span.count", {}, String(expenses.length))),
+    h("p.muted", {}, "Expenses on the receipts report that match no transaction on the statement."),
+    content);
+}
+
+// -- unresolved names and aliases ----------------------------------------------------------------
+function unresolvedSection(names, cardholders, reconcile) {
+  const expenseNames = names.filter((n) => n.side === "receipts").map((n) => n.name);
+  const rows = names.map((n, i) => unresolvedRow(n, i, cardholders, expenseNames, reconcile));
+  return h("section.card", { "aria-labelledby": "unresolved-heading" },
+    h("h2#unresolved-heading", {}, "Unresolved names ", h("span.count", { testid: "count-unresolved" }, String(names.length))),
+    h("p.muted", {}, "Names on the expense reports that match no cardholder, and cardholders nobody's expenses match. "
+      + "An alias links the two; it is remembered for later sessions too."),
+    names.length
+      ? h("ul.unresolved", { testid: "unresolved-list" }, rows)
+      : h("p.muted", { testid: "unresolved-list" }, "Every name matched."),
+    expenseNames.length
+      ? h("datalist", { id: "expense-names" }, expenseNames.map((n) => h("option", { value: n })))
+      : null);
+}
+
+function unresolvedRow(entry, index, cardholders, expenseNames, reconcile) {
+  const fromReceipts = entry.side === "receipts";
+  const controlId = `alias-${index}`;
+  let control;
+  if (fromReceipts) {
+    // The name typed in the expense system → one of the statement's cardholders.
+    control = h("select", { id: controlId, testid: "alias-cardholder", required: true },
+      h("option", { value: "" }, "Choose a cardholder…"),
+      cardholders.map((c) => h("option", { value: c, selected: normaliseName(c) === entry.suggestion }, c)));
+  } else {
+    // A cardholder nobody's expenses reach ← the name the expense system uses for them.
+    const suggested = expenseNames.find((n) => normaliseName(n) === entry.suggestion) || entry.suggestion || "";
+    control = h("input", {
+      id: controlId, type: "text", testid: "alias-cardholder", required: true, list: "expense-names", value: suggested, autocomplete: "off",
+    });
+  }
+  const button = h("button.btn.btn-primary.btn-small", { type: "submit", testid: "add-alias" }, "Add alias");
+  const form = h("form.alias-form", {},
+    h("label", { for: controlId }, fromReceipts ? "Belongs to statement cardholder" : "Name used on expense reports"),
+    h("div.alias-inputs", {}, control, button));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const chosen = control.value.trim();
+    if (!chosen) {
+      inform(fromReceipts ? "Choose the cardholder this name belongs to." : "Type the name the expense reports use for this cardholder.");
+      control.focus();
+      return;
+    }
+    const alias = fromReceipts ? { name: entry.name, cardholder: chosen } : { name: chosen, cardholder: entry.name };
+    button.disabled = true;
+    control.disabled = true;
+    const saved = await attempt(() => api("POST", "/api/aliases", alias));
+    if (saved && await reconcile()) {
+      inform(`Alias saved: “${alias.name}” is ${alias.cardholder}. Reconciling again; the tables update when it is done.`);
+      return;
+    }
+    button.disabled = false;
+    control.disabled = false;
+  });
+  return h("li.unresolved-row", { testid: "unresolved-row", dataset: { name: entry.name, normalized: entry.normalized, side: entry.side } },
+    h("div.unresolved-name", {},
+      h("strong", {}, entry.name),
+      entry.normalized && entry.normalized !== entry.name ? h("span.muted.small", {}, `Compared as ${entry.normalized}`) : null,
+      h("span.muted.small", {}, fromReceipts ? "Name on the expense reports; matches no cardholder" : "Cardholder on the statement; no expenses under this name")),
+    form);
+}
+
+// -- checks --------------------------------------------------------------------------------------
+function checksSection(checks, warnings) {
+  if (!checks.length && !warnings.length) return null;
+  return h("section.card", { "aria-labelledby": "checks-heading" },
+    h("h2#checks-heading", {}, "Checks to look at ", h("span.count", {}, String(checks.length + warnings.length))),
+    h("p.muted", {}, "Totals and details in the documents that did not add up, or looked unusual."),
+    h("ul.checks", {},
+      checks.map((c) => h("li", {}, sentence(c.message))),
+      warnings.map((w) => h("li", {}, sentence(typeof w === "string" ? w : w?.message || "")))));
+}

@@ -1,0 +1,228 @@
+// One session: live progress (stepper, files), then summary, downloads and results.
+
+import { api, seg } from "./api.js";
+import {
+  FILE_STATUS_LABELS, KIND_LABELS, REPORT_LABELS, SESSION_STATUS_LABELS, badge, dateTime, fill, h, sentence,
+} from "./format.js";
+import { renderResults } from "./results.js";
+import { exceptionCount, sessionName } from "./sessions.js";
+import { attempt, downloadLink, inform, say, setTitle } from "./ui.js";
+
+const POLL_MS = 1500;
+const STATE_TEXT = { pending: "Not started", active: "In progress", done: "Done", failed: "Failed" };
+
+/** Each phase's state, from the session and its files. */
+export function phases(session) {
+  const files = session.files || [];
+  const failed = session.status === "failed";
+  const completed = session.status === "completed";
+  const awaiting = files.some((f) => f.status === "awaiting_upload");
+  const allTerminal = files.length > 0 && files.every((f) => f.status === "extracted" || f.status === "failed");
+  const anyFileFailed = files.some((f) => f.status === "failed");
+
+  const upload = completed || (files.length && !awaiting) ? "done" : failed ? "failed" : "active";
+  let extraction = "pending";
+  if (completed) extraction = "done";
+  else if (allTerminal && files.every((f) => f.status === "failed")) extraction = "failed";
+  else if (failed && (anyFileFailed || !allTerminal)) extraction = "failed"; // a file is why it failed
+  else if (allTerminal) extraction = "done";
+  else if (files.some((f) => f.status !== "awaiting_upload")) extraction = "active";
+  let reconciliation = "pending";
+  if (completed) reconciliation = "done";
+  else if (failed && extraction === "done") reconciliation = "failed";
+  else if (session.status === "processing" && extraction === "done") reconciliation = "active";
+  return { upload, extraction, reconciliation };
+}
+
+export function renderSession(main, id, view) {
+  setTitle("Session");
+  const base = `/api/sessions/${seg(id)}`;
+  const heading = h("h1.session-title", {}, "Session");
+  const statusBadge = h("span.badge", { testid: "session-status", hidden: true });
+  const meta = h("p.muted.session-meta");
+  const stepper = h("ol.stepper", { "aria-label": "Progress" });
+  const overall = h("progress.overall", { max: "1", value: "0", "aria-label": "Overall progress" });
+  const problem = h("p.session-error", { hidden: true });
+  const finishBox = h("div.finish", { hidden: true });
+  const files = h("tbody");
+  const summary = h("section.summary-section", { hidden: true, "aria-labelledby": "summary-heading" });
+  const downloads = h("section.card", { hidden: true, "aria-labelledby": "downloads-heading" });
+  const results = h("div.results");
+  let lastCompleted = null; // the completion time whose results are on screen
+  let timer = null;
+  let sawWork = false; // this page watched the session work (so its completion is news)
+
+  main.append(
+    h("p.back", {}, h("a", { href: "#/" }, "← All sessions")),
+    h("div.session-head", {}, heading, statusBadge),
+    meta,
+    h("section.card", { "aria-labelledby": "progress-heading" },
+      h("h2#progress-heading", {}, "Progress"),
+      stepper,
+      overall,
+      problem,
+      finishBox,
+      h("h3", {}, "Files"),
+      h("div.table-wrap", {}, h(
+        "table.data-table.files-table",
+        {},
+        h("thead", {}, h("tr", {},
+          ["File", "Kind", "Pages", "Status", "Found", "Problem"].map((t) => h("th", { scope: "col" }, t)))),
+        files,
+      ))),
+    summary,
+    downloads,
+    results,
+  );
+
+  const show = (session) => {
+    const name = sessionName(session);
+    heading.textContent = name;
+    setTitle(`${name} (${SESSION_STATUS_LABELS[session.status] || session.status})`);
+    statusBadge.textContent = session.status;
+    statusBadge.hidden = false;
+    statusBadge.className = `badge badge-${session.status}`;
+    meta.textContent = [
+      `Created ${dateTime(session.created)}`,
+      session.completed ? `completed ${dateTime(session.completed)}` : "",
+    ].filter(Boolean).join(" · ");
+    const state = phases(session);
+    fill(stepper, [["upload", "Upload"], ["extraction", "Extraction"], ["reconciliation", "Reconciliation"]].map(
+      ([key, label], i) => h(
+        `li.step.step-${state[key]}`,
+        { testid: `phase-${key}`, dataset: { state: state[key] }, "aria-current": state[key] === "active" ? "step" : null },
+        h("span.step-mark", { "aria-hidden": "true" }, state[key] === "done" ? "✓" : state[key] === "failed" ? "!" : String(i + 1)),
+        h("span.step-text", {}, h("span.step-name", {}, label), h("span.step-state", {}, STATE_TEXT[state[key]])),
+      ),
+    ));
+    overall.value = session.progress ?? 0;
+    overall.hidden = session.status === "completed" || session.status === "failed";
+    problem.hidden = !session.error;
+    problem.textContent = session.error ? sentence(`This session failed: ${session.error}`) : "";
+    showFinish(session);
+    fill(files, (session.files || []).map(fileRow));
+    if (!session.files?.length) files.append(h("tr", {}, h("td.muted", { colspan: "6" }, "No files yet.")));
+    showSummary(session);
+    showDownloads(session);
+  };
+
+  // A session left open (its page was closed mid-upload) can still be finished from here.
+  const showFinish = (session) => {
+    const ready = session.status === "open" && session.files?.length
+      && session.files.every((f) => f.status !== "awaiting_upload");
+    finishBox.hidden = !ready;
+    if (!ready || finishBox.childElementCount) return;
+    fill(finishBox,
+      h("p", {}, "The files are uploaded, but reconciliation was not started."),
+      h("button.btn.btn-primary", { type: "button", onclick: async () => {
+        const started = await attempt(() => api("POST", `${base}/process`));
+        if (started) { finishBox.replaceChildren(); poll(); }
+      } }, "Start reconciliation"));
+  };
+
+  const showSummary = (session) => {
+    const s = session.summary;
+    summary.hidden = !s || session.status !== "completed";
+    if (summary.hidden) return;
+    const statuses = s.statuses || {};
+    const card = (label, value, kind = "") => h(`div.stat${kind ? `.stat-${kind}` : ""}`, {},
+      h("span.stat-value", {}, String(value ?? 0)), h("span.stat-label", {}, label));
+    fill(summary,
+      h("h2#summary-heading.visually-hidden", {}, "Summary"),
+      h("div.stats", { testid: "summary" },
+        card("Transactions", s.transactions),
+        card("Complete", statuses.Complete, "complete"),
+        card("Missing Receipt", statuses["Missing Receipt"], "missing-receipt"),
+        card("Missing Coding", statuses["Missing Coding"], "missing-coding"),
+        card("Missing Both", statuses["Missing Both"], "missing-both"),
+        card("Exceptions", exceptionCount(s)),
+        card("Expenses", s.expenses),
+        card("Unmatched expenses", s.unmatched_expenses),
+        card("Unresolved names", s.unresolved_names),
+        card("Checks to look at", s.checks),
+      ));
+  };
+
+  const showDownloads = (session) => {
+    downloads.hidden = session.status !== "completed" || !session.reports?.length;
+    if (downloads.hidden) return;
+    fill(downloads,
+      h("h2#downloads-heading", {}, "Downloads"),
+      h("div.downloads", { testid: "downloads" }, session.reports.map((name) => downloadLink(
+        `${base}/reports/${seg(name)}`, REPORT_LABELS[name] || name, name, { testid: `download-${name}`, class: "btn btn-secondary" },
+      ))));
+  };
+
+  const poll = async () => {
+    clearTimeout(timer);
+    if (!view.alive) return;
+    let session;
+    try {
+      session = await api("GET", base);
+    } catch (error) {
+      if (!view.alive) return;
+      if (error.status === 404) {
+        setTitle("Session not found");
+        fill(main,
+          h("p.back", {}, h("a", { href: "#/" }, "← All sessions")),
+          h("h1", {}, "Session not found"),
+          h("p", {}, "There is no session at this address. It may have been deleted; the list of sessions shows the ones there are."));
+        say("This session does not exist any more. It may have been deleted.");
+        return;
+      }
+      say(error);
+      // A blip: keep following. A refusal (no key, no session): stop.
+      if (error.status === 0 || error.status >= 500) timer = setTimeout(poll, POLL_MS * 4);
+      return;
+    }
+    if (!view.alive) return;
+    show(session);
+    if (session.status === "open" || session.status === "processing") {
+      sawWork = true;
+      timer = setTimeout(poll, POLL_MS);
+      results.classList.toggle("stale", lastCompleted !== null);
+    } else if (session.status === "completed" && session.completed !== lastCompleted) {
+      const first = lastCompleted === null;
+      lastCompleted = session.completed;
+      await renderResults(results, session, view, { reconcile });
+      results.classList.remove("stale");
+      results.inert = false;
+      if (!first) inform("The reconciliation is up to date: the tables below show the new results.");
+      else if (sawWork) inform("The reconciliation is ready: the results and reports are below.");
+    } else if (session.status === "failed") {
+      results.classList.remove("stale");
+      results.inert = false;
+    }
+  };
+
+  /** Run the reconciliation again (after an alias was added) and follow it until it is done. */
+  async function reconcile() {
+    const started = await attempt(() => api("POST", `${base}/reconcile`));
+    if (!started) return false;
+    lastCompleted = ""; // any completion from now on brings new results
+    show(started);
+    results.classList.add("stale");
+    results.inert = true; // one change at a time: the tables come back with the new results
+    timer = setTimeout(poll, POLL_MS);
+    return true;
+  }
+
+  poll();
+}
+
+function fileRow(file) {
+  const found = [
+    file.transactions != null ? `${file.transactions} transactions` : "",
+    file.expenses != null ? `${file.expenses} expenses` : "",
+    file.checks ? `${file.checks} checks` : "",
+    file.warnings ? `${file.warnings} warnings` : "",
+  ].filter(Boolean).join(", ");
+  return h("tr", { testid: "file-row", dataset: { name: file.name, status: file.status } },
+    h("th.file-name", { scope: "row" }, file.name),
+    h("td", {}, KIND_LABELS[file.kind] || "—"),
+    h("td.num", {}, file.pages ?? "—"),
+    h("td", {}, badge(FILE_STATUS_LABELS[file.status] || file.status, `file-${file.status}`)),
+    h("td", {}, found || "—"),
+    h("td", {}, file.error ? h("span.file-error", { testid: "file-error" }, sentence(file.error)) : ""),
+  );
+}

@@ -1,0 +1,178 @@
+// The list of sessions: filter by status and name, rename in place, delete after a confirm step.
+
+import { api, seg } from "./api.js";
+import { SESSION_STATUS_LABELS, badge, dateTime, fill, h } from "./format.js";
+import { attempt, inform } from "./ui.js";
+
+const REFRESH_MS = 5000;
+const filters = { status: "", text: "" }; // kept while the page is open
+
+/** The name a session shows: its own, or a stand-in for sessions made without one. */
+export function sessionName(session) {
+  return session.name?.trim() || `Session of ${dateTime(session.created)}`;
+}
+
+/** Transactions not Complete, from a session's summary; null before it has one. */
+export function exceptionCount(summary) {
+  if (!summary) return null;
+  return Math.max(0, summary.transactions - (summary.statuses?.Complete || 0));
+}
+
+export function renderSessionList(main, view) {
+  let sessions = [];
+  let editing = null; // id of the row being renamed or deleted: no refresh then
+  const body = h("tbody");
+  const empty = h("p.empty.muted", {}, "Loading sessions…");
+  let wrap = null; // the table's scrolling wrapper, hidden with it
+  const statusSelect = h(
+    "select",
+    { id: "status-filter", testid: "status-filter" },
+    h("option", { value: "" }, "All statuses"),
+    Object.entries(SESSION_STATUS_LABELS).map(([value, label]) => h("option", { value, selected: filters.status === value }, label)),
+  );
+  const textInput = h("input", {
+    id: "text-filter", type: "search", testid: "text-filter", value: filters.text, autocomplete: "off", placeholder: "Part of a name",
+  });
+  const table = h(
+    "table.data-table",
+    { testid: "sessions-table" },
+    h("caption.visually-hidden", {}, "Sessions, newest first"),
+    h("thead", {}, h("tr", {},
+      h("th", { scope: "col" }, "Name"),
+      h("th", { scope: "col" }, "Created"),
+      h("th", { scope: "col" }, "Status"),
+      h("th.num", { scope: "col" }, "Transactions"),
+      h("th.num", { scope: "col" }, "Expenses"),
+      h("th.num", { scope: "col" }, "Exceptions"),
+      h("th", { scope: "col" }, h("span.visually-hidden", {}, "Actions")),
+    )),
+    body,
+  );
+
+  const render = () => {
+    const text = filters.text.trim().toLowerCase();
+    const shown = sessions.filter((s) => (!filters.status || s.status === filters.status)
+      && (!text || sessionName(s).toLowerCase().includes(text)));
+    fill(body, shown.map((s) => row(s)));
+    wrap.hidden = shown.length === 0;
+    empty.hidden = shown.length > 0;
+    empty.textContent = sessions.length ? "No sessions match these filters." : "No sessions yet. Upload a statement above to start one.";
+  };
+
+  const load = async () => {
+    const answer = await attempt(() => api("GET", "/api/sessions"));
+    if (!answer || !view.alive) return;
+    sessions = answer.sessions || [];
+    if (!editing) render();
+  };
+
+  const row = (session) => {
+    const tr = h("tr", { testid: "session-row", dataset: { id: session.id, status: session.status } });
+    const nameCell = h("td.name-cell");
+    const actions = h("td.row-actions");
+    const count = (n) => h("td.num", {}, n ?? "—");
+    const showName = () => fill(nameCell, h("a", { href: `#/sessions/${encodeURIComponent(session.id)}` }, sessionName(session)));
+    const showActions = () => fill(
+      actions,
+      h("button.btn-link", { type: "button", testid: "rename-button", onclick: startRename, "aria-label": `Rename ${sessionName(session)}` }, "Rename"),
+      h("button.btn-link.danger", { type: "button", testid: "delete-button", onclick: askDelete, "aria-label": `Delete ${sessionName(session)}` }, "Delete"),
+    );
+    const done = () => { editing = null; showName(); showActions(); };
+
+    function startRename() {
+      editing = session.id;
+      const input = h("input.rename-input", {
+        type: "text", testid: "rename-input", value: session.name || "", maxlength: "120",
+        "aria-label": "New name", autocomplete: "off",
+      });
+      const save = async () => {
+        const name = input.value.trim();
+        if (!name) {
+          inform("Type a name first, or press Escape to keep the old one.");
+          input.focus();
+          return;
+        }
+        const updated = await attempt(() => api("PATCH", `/api/sessions/${seg(session.id)}`, { name }));
+        if (!updated) { input.focus(); return; }
+        session.name = updated.name ?? name;
+        done();
+        inform(`Renamed to “${sessionName(session)}”.`);
+        nameCell.querySelector("a")?.focus();
+      };
+      const cancel = () => { done(); actions.querySelector("button")?.focus(); };
+      input.addEventListener("keydown", (event) => {
+        if (event.key === "Enter") { event.preventDefault(); save(); }
+        if (event.key === "Escape") { event.preventDefault(); cancel(); }
+      });
+      fill(nameCell, h("div.inline-edit", {}, input));
+      fill(
+        actions,
+        h("button.btn-link", { type: "button", onclick: save }, "Save"),
+        h("button.btn-link", { type: "button", onclick: cancel }, "Cancel"),
+      );
+      input.focus();
+      input.select();
+    }
+
+    function askDelete() {
+      editing = session.id;
+      const cancel = h("button.btn-link", { type: "button", onclick: () => { done(); actions.querySelector('[data-testid="delete-button"]')?.focus(); } }, "Cancel");
+      fill(
+        actions,
+        h("span.confirm-text", {}, "Delete it and its reports?"),
+        h("button.btn.btn-danger.btn-small", { type: "button", testid: "confirm-delete", onclick: remove }, "Yes, delete"),
+        cancel,
+      );
+      cancel.focus();
+    }
+
+    async function remove() {
+      const answer = await attempt(() => api("DELETE", `/api/sessions/${seg(session.id)}`));
+      if (!answer) return;
+      editing = null;
+      sessions = sessions.filter((s) => s !== session);
+      render();
+      inform(`Deleted “${sessionName(session)}”.`);
+      textInput.focus();
+    }
+
+    showName();
+    showActions();
+    tr.append(
+      nameCell,
+      h("td.nowrap", {}, dateTime(session.created)),
+      h("td", {}, badge(SESSION_STATUS_LABELS[session.status] || session.status, session.status)),
+      count(session.summary?.transactions),
+      count(session.summary?.expenses),
+      count(exceptionCount(session.summary)),
+      actions,
+    );
+    return tr;
+  };
+
+  statusSelect.addEventListener("change", () => { filters.status = statusSelect.value; render(); });
+  textInput.addEventListener("input", () => { filters.text = textInput.value; render(); });
+
+  main.append(h(
+    "section.card",
+    { "aria-labelledby": "sessions-heading" },
+    h("h2#sessions-heading", {}, "Sessions"),
+    h(
+      "div.filters",
+      {},
+      h("div.field", {}, h("label", { for: "status-filter" }, "Status"), statusSelect),
+      h("div.field", {}, h("label", { for: "text-filter" }, "Name contains"), textInput),
+    ),
+    (wrap = h("div.table-wrap", { hidden: true }, table)),
+    empty,
+  ));
+
+  // While anything is still being read or reconciled, keep the list current.
+  const tick = async () => {
+    if (!view.alive) return;
+    await load();
+    if (!view.alive) return;
+    if (sessions.some((s) => s.status === "open" || s.status === "processing")) setTimeout(tick, REFRESH_MS);
+  };
+  tick();
+}
