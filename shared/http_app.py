@@ -35,6 +35,7 @@ from shared.sessions import (
     delete_session,
     get_session,
     list_sessions,
+    remove_file,
     report,
     request_processing,
     upload_url,
@@ -266,9 +267,20 @@ async def upload(
 
 
 @router.post("/sessions/{session_id}/files/{filename}/upload-url", status_code=201, tags=["files"])
-def new_upload_url(session_id: str, filename: str, storage: StorageDep, settings: SettingsDep) -> UploadUrl:
-    """A short-lived URL to PUT one large PDF straight into storage."""
-    return UploadUrl.model_validate(upload_url(storage, settings, session_id, filename))
+def new_upload_url(
+    session_id: str, filename: str, storage: StorageDep, settings: SettingsDep, file: str | None = None
+) -> UploadUrl:
+    """A short-lived URL to PUT one large PDF straight into storage. With `?file=<id>` of a file still
+    awaiting its upload: a fresh URL for that same file (an upload that outlived its URL goes on)."""
+    return UploadUrl.model_validate(upload_url(storage, settings, session_id, filename, file_id=file))
+
+
+@router.delete("/sessions/{session_id}/files/{file_id}", tags=["files"])
+def remove_unfinished_file(
+    session_id: str, file_id: str, storage: StorageDep, settings: SettingsDep
+) -> FileRecord:
+    """Take back a file whose upload never finished, or that failed, so the session does not wait for it."""
+    return remove_file(storage, settings, session_id, file_id)
 
 
 @router.post("/sessions/{session_id}/process", status_code=202, tags=["sessions"])

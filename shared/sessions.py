@@ -308,9 +308,24 @@ def accept_upload(
     return record
 
 
-def upload_url(storage: Storage, settings: Settings, session_id: str, filename: str) -> dict[str, object]:
-    """A write-only URL for one blob, for files larger than a request may carry."""
-    record, _ = _new_record(storage, settings, session_id, filename, status=FileStatus.AWAITING_UPLOAD)
+def upload_url(
+    storage: Storage, settings: Settings, session_id: str, filename: str, *, file_id: str | None = None
+) -> dict[str, object]:
+    """A write-only URL for one blob, for files larger than a request may carry.
+
+    With `file_id` (a file still awaiting its upload), a fresh URL for that same file and blob: an
+    upload that outlived its URL goes on, and the blocks already stored are kept for it.
+    """
+    if file_id is None:
+        record, _ = _new_record(storage, settings, session_id, filename, status=FileStatus.AWAITING_UPLOAD)
+    else:
+        load_manifest(storage, settings, session_id)
+        found = load_record(storage, settings, session_id, file_id) if FILE_ID.match(file_id) else None
+        if found is None:
+            raise UnknownSessionError(f"session {session_id} has no file {file_id[:40]!r}")
+        if found.status is not FileStatus.AWAITING_UPLOAD:
+            raise WrongStateError(f"{found.name} is {found.status.value}: its upload is over")
+        record = found
     url = storage.upload_url(
         settings.uploads_container,
         upload_blob(session_id, record.id, record.name),
@@ -324,6 +339,24 @@ def upload_url(storage: Storage, settings: Settings, session_id: str, filename: 
         "headers": {"x-ms-blob-type": "BlockBlob", "Content-Type": "application/pdf"},
         "expires_in_minutes": settings.upload_url_minutes,
     }
+
+
+def remove_file(storage: Storage, settings: Settings, session_id: str, file_id: str) -> FileRecord:
+    """Take back a file whose upload never finished (or that failed): the session no longer waits for it.
+
+    A file being extracted or already extracted stays (its result may be in the reports).
+    """
+    load_manifest(storage, settings, session_id)
+    record = load_record(storage, settings, session_id, file_id) if FILE_ID.match(file_id) else None
+    if record is None:
+        raise UnknownSessionError(f"session {session_id} has no file {file_id[:40]!r}")
+    if record.status not in (FileStatus.AWAITING_UPLOAD, FileStatus.FAILED):
+        raise WrongStateError(f"{record.name} is {record.status.value}: only unfinished or failed files go")
+    storage.delete(settings.uploads_container, upload_blob(session_id, record.id, record.name))
+    storage.delete(settings.sessions_container, record_blob(session_id, record.id))
+    # A processing session may have been waiting only for this file: let the queue step look again.
+    storage.send(settings.results_queue, json.dumps({"session": session_id, "file": None}))
+    return record
 
 
 def request_processing(storage: Storage, settings: Settings, session_id: str) -> SessionView:

@@ -375,6 +375,7 @@ def test_openapi_lists_every_route(settings: Settings) -> None:
         ("/api/sessions/{session_id}/reconcile", "post"),
         ("/api/limits", "get"),
         ("/api/sessions/{session_id}/files/{filename}", "put"),
+        ("/api/sessions/{session_id}/files/{file_id}", "delete"),
         ("/api/sessions/{session_id}/files/{filename}/upload-url", "post"),
         ("/api/sessions/{session_id}/process", "post"),
         ("/api/sessions/{session_id}/transactions", "get"),

@@ -3,6 +3,9 @@ session with its receipt links, reconciling again after an alias is added, and t
 
 from __future__ import annotations
 
+import base64
+import urllib.parse
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -148,3 +151,76 @@ def test_page_and_its_files_are_served_without_a_key(storage: AzureStorage, sett
     assert _page(client, "/web/%2e%2e/http_app.py").status_code == 404
     assert _page(client, "/api/sessions").status_code == 401
     assert _page(client, "/api/sessions", **{"x-api-key": "secret-key"}).status_code == 200
+
+
+def _put(url: str, body: bytes, headers: dict[str, str] | None = None) -> int:
+    # The URL is Azurite's, plain http on loopback (S310 guards against file: and custom schemes).
+    request = urllib.request.Request(url, data=body, method="PUT", headers=headers or {})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+        return int(answer.status)
+
+
+def test_a_renewed_upload_url_continues_the_same_file_with_its_blocks(
+    client: Client, storage: AzureStorage, settings: Settings
+) -> None:
+    """Blocks sent with one URL and blocks sent with the URL renewed for that file (`?file=`) commit
+    together into one blob; the session still has one file. Renewing a finished or unknown file fails."""
+    session_id = client.json("POST", "/api/sessions")[1]["id"]
+    data = b"%PDF-1.7\n" + bytes(range(256)) * 64
+    first, second = data[: len(data) // 2], data[len(data) // 2 :]
+    ids = [base64.b64encode(f"block-{n:06d}".encode()).decode() for n in (1, 2)]
+    path = f"/api/sessions/{session_id}/files/receipts.pdf/upload-url"
+    status, grant = client.json("POST", path)
+    assert status == 201
+    assert _put(f"{grant['url']}&comp=block&blockid={urllib.parse.quote(ids[0])}", first) == 201
+
+    status, renewed = client.json("POST", f"{path}?file={grant['file']['id']}")
+    assert status == 201
+    assert renewed["file"]["id"] == grant["file"]["id"]
+    assert _put(f"{renewed['url']}&comp=block&blockid={urllib.parse.quote(ids[1])}", second) == 201
+    block_list = "".join(f"<Latest>{i}</Latest>" for i in ids)
+    xml = f'<?xml version="1.0" encoding="utf-8"?><BlockList>{block_list}</BlockList>'.encode()
+    assert _put(f"{renewed['url']}&comp=blocklist", xml, {"x-ms-blob-content-type": "application/pdf"}) == 201
+
+    (blob,) = _blobs(storage, settings.uploads_container)
+    assert blob == f"{session_id}/{grant['file']['id']}/receipts.pdf"
+    assert storage.get_bytes(settings.uploads_container, blob)[0] == data
+    assert [f["id"] for f in client.json("GET", f"/api/sessions/{session_id}")[1]["files"]] == [
+        grant["file"]["id"]
+    ]
+
+    status, body = client.json("POST", f"{path}?file={'f' * 16}")
+    assert (status, _error(body)) == (404, "unknown_session")
+    uploaded = client.upload(session_id, "statement.pdf", data)[1]
+    status, body = client.json("POST", f"{path}?file={uploaded['id']}")
+    assert (status, _error(body)) == (409, "wrong_state")
+
+
+def test_an_unfinished_upload_can_be_taken_back_and_the_session_completes(
+    client: Client, storage: AzureStorage, settings: Settings, tmp_path: Path
+) -> None:
+    """A processing session waits for a file whose upload URL was never used; DELETE of that file lets it
+    complete with the others. Extracted files cannot be taken back."""
+    build_month(tmp_path / "month", size="small", seed=8)
+    session_id = client.json("POST", "/api/sessions")[1]["id"]
+    uploaded = client.upload(
+        session_id, "statement.pdf", (tmp_path / "month" / "statement.pdf").read_bytes()
+    )[1]
+    abandoned = client.json("POST", f"/api/sessions/{session_id}/files/receipts.pdf/upload-url")[1]["file"]
+    for blob in _blobs(storage, settings.uploads_container):
+        extract_upload(storage, settings, blob)
+    assert client.json("POST", f"/api/sessions/{session_id}/process")[0] == 202
+    _drain(storage, settings)
+    assert client.json("GET", f"/api/sessions/{session_id}")[1]["status"] == "processing"
+
+    status, removed = client.json("DELETE", f"/api/sessions/{session_id}/files/{abandoned['id']}")
+    assert (status, removed["id"]) == (200, abandoned["id"])
+    _drain(storage, settings)
+    _, view = client.json("GET", f"/api/sessions/{session_id}")
+    assert view["status"] == "completed"
+    assert [f["id"] for f in view["files"]] == [uploaded["id"]]
+
+    status, body = client.json("DELETE", f"/api/sessions/{session_id}/files/{uploaded['id']}")
+    assert (status, _error(body)) == (409, "wrong_state")
+    status, body = client.json("DELETE", f"/api/sessions/{session_id}/files/{abandoned['id']}")
+    assert (status, _error(body)) == (404, "unknown_session")

@@ -381,3 +381,79 @@ def test_api_errors_are_shown_as_sentences(dev: str, page: Any) -> None:
     assert "{" not in text
     assert "error" not in text.lower() or " " in text
     shot(page, "10-error-sentence")
+
+
+def test_an_upload_stopped_by_storage_resumes_where_it_stopped(
+    dev: str, page: Any, month: tuple[Path, dict[str, Any]]
+) -> None:
+    """Storage refuses one block (as for a link that ran out): the file's row says so and offers Resume;
+    Resume gets a fresh link for the same file and sends only the blocks not yet stored; the session
+    ends with its two files and completes."""
+    folder, _ = month
+    sent: list[str] = []
+    refused: list[str] = []
+
+    def refuse_third(route: Any) -> None:
+        if route.request.method == "PUT" and "blockid=" in route.request.url:
+            block = re.search(r"blockid=([^&]+)", route.request.url)
+            assert block
+            sent.append(block.group(1))
+            if len(sent) == 3 and not refused:
+                refused.append(block.group(1))
+                route.fulfill(status=403, body="AuthenticationFailed")
+                return
+        route.continue_()
+
+    page.route(re.compile(r".*comp=block.*"), refuse_third)
+    page.goto(dev)
+    page.get_by_test_id("session-name-input").fill("Resumed upload")
+    page.get_by_test_id("file-input").set_input_files(
+        [str(folder / "statement.pdf"), str(folder / "receipts.pdf")]
+    )
+    page.get_by_test_id("start-upload").click()
+    row = page.locator('[data-testid="file-row"][data-name="receipts.pdf"]')
+    playwright_sync.expect(row.get_by_test_id("file-error")).to_be_visible()
+    playwright_sync.expect(row.get_by_test_id("resume-upload")).to_be_visible()
+    shot(page, "11-upload-stopped")
+    row.get_by_test_id("resume-upload").click()
+    playwright_sync.expect(page.get_by_test_id("session-status")).to_have_text("completed", timeout=180_000)
+    assert refused
+    # Every block went once, but the refused one twice.
+    assert sorted(sent) == sorted([*set(sent), refused[0]])
+    session_id = page.url.rsplit("/", 1)[-1]
+    files = api(dev, "GET", f"/api/sessions/{session_id}")["files"]
+    assert sorted((f["name"], f["status"]) for f in files) == [
+        ("receipts.pdf", "extracted"),
+        ("statement.pdf", "extracted"),
+    ]
+    shot(page, "12-resumed-completed")
+
+
+def test_a_stopped_upload_can_be_removed_and_the_rest_goes_on(
+    dev: str, page: Any, month: tuple[Path, dict[str, Any]]
+) -> None:
+    """Storage refuses the receipts' blocks; the person removes that file and continues: the session is
+    processed with the statement alone and completes (it does not wait for the removed file)."""
+    folder, _ = month
+
+    def refuse(route: Any) -> None:
+        if route.request.method == "PUT" and "blockid=" in route.request.url:
+            route.fulfill(status=403, body="AuthenticationFailed")
+            return
+        route.continue_()
+
+    page.route(re.compile(r".*comp=block.*"), refuse)
+    page.goto(dev)
+    page.get_by_test_id("file-input").set_input_files(
+        [str(folder / "statement.pdf"), str(folder / "receipts.pdf")]
+    )
+    page.get_by_test_id("start-upload").click()
+    row = page.locator('[data-testid="file-row"][data-name="receipts.pdf"]')
+    playwright_sync.expect(row.get_by_test_id("resume-upload")).to_be_visible()
+    row.get_by_role("button", name="Remove receipts.pdf").click()
+    playwright_sync.expect(row).to_have_count(0)
+    page.get_by_test_id("start-upload").click()
+    playwright_sync.expect(page.get_by_test_id("session-status")).to_have_text("completed", timeout=120_000)
+    session_id = page.url.rsplit("/", 1)[-1]
+    files = api(dev, "GET", f"/api/sessions/{session_id}")["files"]
+    assert [(f["name"], f["status"]) for f in files] == [("statement.pdf", "extracted")]

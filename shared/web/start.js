@@ -166,7 +166,7 @@ function itemRow(item, render) {
   if (!state.busy && item.phase !== "uploaded") {
     actions.append(h("button.btn-link", {
       type: "button", "aria-label": `Remove ${item.file.name}`,
-      onclick: () => { state.items = state.items.filter((i) => i !== item); render(); },
+      onclick: () => removeItem(item, render),
     }, "Remove"));
   }
   fill(row,
@@ -206,6 +206,17 @@ async function sendOne(item, render) {
     item.message = error.message || "The upload failed. Try again.";
     if (item.upload?.direct) item.upload = null; // the direct path starts over
   }
+  render();
+}
+
+/** Drop a file from the list; one the server already knows (an unfinished upload) is taken back there too. */
+async function removeItem(item, render) {
+  const record = item.upload?.record;
+  if (record && state.sessionId) {
+    const path = `/api/sessions/${seg(state.sessionId)}/files/${seg(record.id)}`;
+    if (!(await attempt(() => api("DELETE", path)))) return;
+  }
+  state.items = state.items.filter((i) => i !== item);
   render();
 }
 

@@ -82,11 +82,15 @@ export class FileUpload {
   }
 
   async newTarget() {
-    const answer = await api("POST", `/api/sessions/${seg(this.sessionId)}/files/${seg(this.file.name)}/upload-url`);
+    // A file already given a link gets a fresh link for the same file: the blocks it sent stay stored.
+    const renew = this.record ? `?file=${encodeURIComponent(this.record.id)}` : "";
+    const answer = await api(
+      "POST", `/api/sessions/${seg(this.sessionId)}/files/${seg(this.file.name)}/upload-url${renew}`,
+    );
+    if (!this.record) this.done = new Array(this.blockCount).fill(false);
     this.record = answer.file;
     this.target = { url: answer.url, headers: answer.headers || {} };
     this.expires = Date.now() + (answer.expires_in_minutes || 15) * 60_000;
-    this.done = new Array(this.blockCount).fill(false);
   }
 
   blockId(i) {
@@ -167,7 +171,7 @@ export class FileUpload {
           resolve();
         } else if (xhr.status === 403) {
           this.target = null; // the link expired or was refused: the next try asks for a new one
-          reject(new ApiError("The upload link is no longer valid. Press Resume to send this file again.", { status: 403 }));
+          reject(new ApiError("The upload link ran out or was refused. Press Resume to continue where the upload stopped.", { status: 403 }));
         } else {
           reject(new ApiError(
             `Storage refused part of the file (status ${xhr.status}). Press Resume to try again.`,
