@@ -26,9 +26,11 @@ from typing import Any
 
 import openpyxl
 import pytest
+from reportlab.pdfgen import canvas
 
-from tests.azurite import free_port
+from tests.azurite import Azurite, free_port
 from tests.builders.month import build_month
+from tests.test_cli_serve import env_for, request
 
 CCPROC = str(Path(sys.executable).with_name("ccproc"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -457,3 +459,80 @@ def test_a_stopped_upload_can_be_removed_and_the_rest_goes_on(
     session_id = page.url.rsplit("/", 1)[-1]
     files = api(dev, "GET", f"/api/sessions/{session_id}")["files"]
     assert [(f["name"], f["status"]) for f in files] == [("statement.pdf", "extracted")]
+
+
+@pytest.fixture
+def keyed(azurite: Azurite) -> Iterator[str]:
+    """`ccproc api` as deployed: keys from CCPROC_API_KEYS required on every API route."""
+    port = free_port()
+    process = subprocess.Popen(
+        [CCPROC, "api", "--port", str(port)],
+        env=env_for(azurite, CCPROC_API_KEYS="right-key"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not _up(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("ccproc api did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _up(url: str) -> bool:
+    try:
+        return request(f"{url}/api/health")[0] == 200
+    except OSError:
+        return False
+
+
+def test_with_keys_the_page_asks_for_one_and_sends_it_in_a_header(keyed: str, page: Any) -> None:
+    """Deployed with keys, the page itself loads without one, asks for the access key, says so in a
+    sentence when it is wrong, and with the right one works — the key travelling in the
+    `x-functions-key` header, never in a URL."""
+    urls: list[str] = []
+    keys: list[str | None] = []
+
+    def watch(request: Any) -> None:
+        if "/api/" in request.url:
+            urls.append(request.url)
+            keys.append(request.headers.get("x-functions-key"))
+
+    page.on("request", watch)
+    page.goto(keyed)
+    form = page.get_by_test_id("key-form")
+    playwright_sync.expect(form).to_be_visible()
+    shot(page, "13-key-asked")
+    page.get_by_test_id("key-input").fill("wrong-key")
+    page.get_by_test_id("key-input").press("Enter")
+    playwright_sync.expect(page.get_by_test_id("alert")).to_contain_text("key")
+    page.get_by_test_id("key-input").fill("right-key")
+    page.get_by_test_id("key-input").press("Enter")
+    playwright_sync.expect(page.get_by_text("No sessions yet")).to_be_visible()  # storage of its own
+    playwright_sync.expect(form).to_be_hidden()
+    assert "right-key" in keys
+    assert not any("key" in url.lower() for url in urls)
+
+
+def test_a_pdf_that_is_neither_report_is_named_as_such_after_extraction(
+    dev: str, page: Any, tmp_path: Path
+) -> None:
+    """A real PDF that is neither a statement nor a receipts report passes the browser's checks, and once
+    extraction has read it its row says why it was refused; the extraction step shows as failed."""
+    other = tmp_path / "minutes.pdf"
+    drawing = canvas.Canvas(str(other))
+    drawing.drawString(72, 720, "Minutes of the monthly budget meeting")
+    drawing.save()
+    page.goto(dev)
+    page.get_by_test_id("file-input").set_input_files(str(other))
+    page.get_by_test_id("start-upload").click()
+    row = page.locator('[data-testid="file-row"][data-name="minutes.pdf"]')
+    playwright_sync.expect(page.get_by_test_id("session-status")).to_have_text("failed", timeout=120_000)
+    playwright_sync.expect(row.get_by_test_id("file-error")).to_contain_text("Unrecognised document: expected a")
+    playwright_sync.expect(page.get_by_test_id("phase-extraction")).to_have_attribute("data-state", "failed")
+    shot(page, "14-neither-report")
