@@ -7,10 +7,16 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, field_validator
+
+from shared.values import mask_card_numbers
 
 # Money and quantities stay Decimal in memory and travel as strings, never floats.
 Amount = Annotated[Decimal, PlainSerializer(str, return_type=str, when_used="json")]
+# Free text copied from documents we do not control (merchant names, purposes, file names, messages):
+# a card number typed into it is masked the moment a record is made, so nothing downstream — results
+# in storage, reports, logs, API answers — can carry it.
+Text = Annotated[str, AfterValidator(mask_card_numbers)]
 
 
 class DocumentKind(StrEnum):
@@ -31,14 +37,14 @@ class Transaction(_Record):
     transaction_date: dt.date
     posted_date: dt.date | None = None
     level: str | None = None
-    cardholder: str | None = None
+    cardholder: Text | None = None
     employee_id: str | None = None
     card_last4: str | None = Field(default=None, pattern=r"^\d{4}$")
-    merchant: str
-    city: str | None = None
+    merchant: Text
+    city: Text | None = None
     state: str | None = None
-    merchant_group: str | None = None
-    product: str | None = None
+    merchant_group: Text | None = None
+    product: Text | None = None
     unit_price: Amount | None = None
     quantity: Amount | None = None
     gross: Amount | None = None
@@ -68,17 +74,20 @@ class Expense(_Record):
 
     expense_id: str
     employee_number: str | None = None
-    employee_name: str | None = None
+    employee_name: Text | None = None
     date: dt.date
     amount: Amount
-    expense_type: str | None = None
-    expense_title: str | None = None
-    purpose: str | None = None
-    merchant: str | None = None
-    merchant_address: str | None = None
+    expense_type: Text | None = None
+    expense_title: Text | None = None
+    purpose: Text | None = None
+    merchant: Text | None = None
+    merchant_address: Text | None = None
     coding: Coding = Coding()
-    attachments: list[str] = []
+    attachments: list[Text] = []
     pages: list[int]
+    card_number_pages: list[int] = Field(
+        default=[], description="pages of this expense that show a card number (masked in its receipt PDF)"
+    )
 
     @field_validator("pages")
     @classmethod
@@ -92,7 +101,7 @@ class Check(_Record):
     """A reconciliation of printed totals against parsed rows that did not hold."""
 
     code: str
-    message: str
+    message: Text
     card_last4: str | None = None
     transaction_number: str | None = None
     page: int | None = None
@@ -105,7 +114,7 @@ class Document(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    file: str
+    file: Text
     kind: DocumentKind
     layout: str | None = None
     pages: int
@@ -114,7 +123,7 @@ class Document(BaseModel):
     transactions: list[Transaction] = []
     receipts: list[Expense] = []
     checks: list[Check] = []
-    warnings: list[str] = []
+    warnings: list[Text] = []
 
 
 class Status(StrEnum):
@@ -145,13 +154,13 @@ class ReconciledTransaction(_Record):
     expense: Expense | None = None
     status: Status
     evidence: Evidence | None = None
-    note: str | None = None
+    note: Text | None = None
 
 
 class UnresolvedName(_Record):
     """A name on one side that reaches nobody on the other, with a suggestion never applied."""
 
-    name: str
+    name: Text
     normalized: str
     side: Literal["statement", "receipts"]
     suggestion: str | None = None
@@ -162,12 +171,12 @@ class Reconciliation(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    statement_file: str | None = None
-    receipts_file: str | None = None
+    statement_file: Text | None = None
+    receipts_file: Text | None = None
     period_start: dt.date | None = None
     period_end: dt.date | None = None
     transactions: list[ReconciledTransaction] = []
     unmatched_expenses: list[Expense] = []
     unresolved_names: list[UnresolvedName] = []
     checks: list[Check] = []
-    warnings: list[str] = []
+    warnings: list[Text] = []

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from shared.models import Coding, Expense
 from shared.read import PageText
-from shared.values import parse_date, parse_money
+from shared.values import holds_card_number, parse_date, parse_money
 
 DATE_FORMATS = ("%m/%d/%Y", "%m/%d/%y", "%Y-%m-%d")
 EXPENSE_START = re.compile(r"^Expense Transaction Date\b\s*:?\s*(?P<value>.*)$", re.IGNORECASE)
@@ -174,28 +174,37 @@ class ReceiptsParser:
     def feed(self, page: PageText) -> None:
         """Parse one page."""
         lines = page.lines()
+        # Read before the records mask it: the receipt PDF cut from this page must be masked too.
+        sensitive = holds_card_number("\n".join(lines))
         starts = [i for i, line in enumerate(lines) if EXPENSE_START.match(line)]
         if not starts:
-            self._continue(page.number)
+            self._continue(page.number, sensitive)
             return
         if starts[0] > 0 and self.result.receipts:
-            self._continue(page.number)
+            self._continue(page.number, sensitive)
         for n, i in enumerate(starts):
             block = lines[i : starts[n + 1] if n + 1 < len(starts) else len(lines)]
             try:
-                self.result.receipts.append(parse_expense_page(block, page.number))
+                expense = parse_expense_page(block, page.number)
             except (ValueError, ValidationError) as exc:
                 reason = str(exc).splitlines()[0][:160]
                 self.result.warnings.append(f"page {page.number}: expense not understood ({reason})")
+                continue
+            if sensitive:
+                expense = expense.model_copy(update={"card_number_pages": [page.number]})
+            self.result.receipts.append(expense)
 
-    def _continue(self, number: int) -> None:
+    def _continue(self, number: int, sensitive: bool) -> None:
         receipts = self.result.receipts
         if not receipts:
             self._orphans.append(number)
             return
         last = receipts[-1]
         if number not in last.pages:
-            receipts[-1] = last.model_copy(update={"pages": [*last.pages, number]})
+            update: dict[str, list[int]] = {"pages": [*last.pages, number]}
+            if sensitive:
+                update["card_number_pages"] = [*last.card_number_pages, number]
+            receipts[-1] = last.model_copy(update=update)
 
     def finish(self) -> ReceiptsResult:
         """Return everything found."""

@@ -7,7 +7,8 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
-_CARD_DIGITS = re.compile(r"(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])")
+# A card number as typed: 13 to 19 digits, single spaces or dashes allowed between them.
+CARD_DIGITS = re.compile(r"(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])")
 
 
 def parse_money(text: str) -> Decimal:
@@ -44,6 +45,15 @@ def undouble(text: str) -> str:
     return " ".join(w[0::2] if is_doubled(w) else w for w in text.split())
 
 
+# A number drawn in groups by separate operators comes out of text extraction one group per line.
+_GROUPED = re.compile(r"(?<!\d)(?:\d{4}(?:\s+\d{4}){2}\s+\d{1,4}|\d{4}\s+\d{6}\s+\d{5})(?!\d)")
+
+
+def holds_card_number(text: str) -> bool:
+    """True when `text` shows a card number, in one piece or in groups on separate lines."""
+    return CARD_DIGITS.search(text) is not None or _GROUPED.search(text) is not None
+
+
 def mask_card_numbers(text: str) -> str:
     """Replace any 13 to 19 digit run (spaces or dashes allowed) by its last four, for logs and messages."""
-    return _CARD_DIGITS.sub(lambda m: "****" + re.sub(r"\D", "", m.group(0))[-4:], text)
+    return CARD_DIGITS.sub(lambda m: "****" + re.sub(r"\D", "", m.group(0))[-4:], text)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from shared.extract import extract_document
 from shared.parse_receipts import parse_expense_page
+from tests.builders.month import build_month
 from tests.conftest import WritePdf
 
 EXAMPLE = """Expense Transaction Date 03/14/2025
@@ -64,6 +66,7 @@ def test_the_formats_example_reads_whole() -> None:
         },
         "attachments": ["receipt_0001.jpg"],
         "pages": [7],
+        "card_number_pages": [],
     }
     assert expense.coding.complete
 
@@ -159,3 +162,21 @@ def test_image_pages_extend_the_expense_and_bad_pages_are_warned(text_pdf: Write
     document = extract_document(pdf)
     assert [e.pages for e in document.receipts] == [[1, 2], [4]]
     assert document.warnings == ["page 3: expense not understood (no amount)"]
+
+
+def test_a_card_number_typed_into_an_expense_is_masked_and_its_page_flagged(tmp_path: Path) -> None:
+    """A purpose and a merchant holding a card number come out masked, and the pages that show one are
+    named so the receipt PDF cut from them is masked too; other expenses are not flagged."""
+    truth = build_month(tmp_path, size="small", seed=5, plant="4111111111111111")
+    document = extract_document(tmp_path / "receipts.pdf")
+    flagged = {e.expense_id: e.card_number_pages for e in document.receipts if e.card_number_pages}
+    expected = {
+        e["expense_id"]: e["card_number_pages"]
+        for e in truth["receipts"]["receipts"]
+        if e["card_number_pages"]
+    }
+    assert flagged == expected
+    assert len(flagged) == 2
+    texts = [f"{e.purpose} {e.merchant}" for e in document.receipts]
+    assert not any("4111111111111111" in t or "4111 1111 1111 1111" in t for t in texts)
+    assert any("****1111" in t for t in texts)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -218,8 +218,13 @@ def build_month(
     page_break_totals: float = 0.3,
     month: str = "2025-03",
     mix: ExpenseMix | None = None,
+    plant: str | None = None,
 ) -> dict[str, Any]:
-    """Write ``statement.pdf``, ``receipts.pdf`` and ``truth.json`` into ``out_dir``."""
+    """Write ``statement.pdf``, ``receipts.pdf`` and ``truth.json`` into ``out_dir``.
+
+    ``plant`` (a card number) is typed where people put one by mistake: into a merchant name on the
+    statement and into an expense's purpose and merchant in the receipts report.
+    """
     shape = SHAPES[size]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -233,6 +238,11 @@ def build_month(
     pair = _same_amount_pair(rng, statement)
     drafts = _drafts(rng, statement, shape, pair, cardless)
     expenses, matches = _expenses(rng, drafts, mix or ExpenseMix(refund_rate=0.0))
+    if plant:
+        tx = statement.cards[0].transactions[0]
+        tx.merchant = replace(tx.merchant, statement=f"{tx.merchant.statement[:6]} {plant}")
+        expenses[0].purpose = f"card {plant} declined"
+        expenses[-1].merchant = f"{plant[:4]} {plant[4:8]} {plant[8:12]} {plant[12:]}"
     st_pages = render_statement(out / "statement.pdf", statement, rows_per_page, row_style)
     page_map, rc_pages = render_receipts(out / "receipts.pdf", expenses, seed, target_mb)
     truth = {

@@ -6,6 +6,7 @@ Decimals are strings exactly as printed (``"3.10900"``, ``"-0.59"``), dates ISO 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -66,6 +67,9 @@ def statement_truth(statement: Statement, pages: int, broken: Sequence[Card]) ->
     }
 
 
+_CARD = re.compile(r"\d{4}[ -]?\d{4}[ -]?\d{4}[ -]?\d{4}")
+
+
 def expense_truth(expense: Expense, pages: Sequence[int]) -> dict[str, Any]:
     """One expense as the parser should return it, with the 1-based pages it spans."""
     coding = expense.coding
@@ -89,6 +93,10 @@ def expense_truth(expense: Expense, pages: Sequence[int]) -> dict[str, Any]:
         },
         "attachments": [a.name for a in expense.attachments],
         "pages": list(pages),
+        # A card number typed into the purpose or merchant shows on the expense's first page.
+        "card_number_pages": [pages[0]]
+        if any(_CARD.search(v or "") for v in (expense.purpose, expense.merchant))
+        else [],
     }
 
 
