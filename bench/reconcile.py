@@ -44,7 +44,8 @@ def main() -> None:
     out = CACHE / "out"
     aliases = CACHE / "aliases.json"
     aliases.write_text(json.dumps(truth["aliases"]))
-    extract_cmd = [ccproc, "extract", str(statement), str(receipts), "--quiet"]
+    # In this process like `reconcile`, so the ratio compares the same extraction (no sandbox start-up).
+    extract_cmd = [ccproc, "extract", str(statement), str(receipts), "--quiet", "--no-sandbox"]
     reconcile_cmd = [
         ccproc,
         "reconcile",

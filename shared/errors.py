@@ -8,8 +8,12 @@ CcprocError
 │   │   └── WrongPasswordError
 │   ├── ImageOnlyPdfError
 │   ├── UnrecognisedDocumentError
+│   ├── ExtractionGaveUpError   an unforeseen failure on every try: set aside
+│   ├── ResourceLimitError      reading the file broke a CPU, memory or time limit (hostile?)
 │   └── LayoutError             a statement layout definition is invalid
-└── TransientError              storage or network trouble: retry with backoff
+├── TransientError              storage or network trouble: retry with backoff
+└── SandboxCrashError           extraction failed through a fault of ours, not the file's:
+                                retried like any unforeseen failure, never a verdict on the file
 """
 
 from __future__ import annotations
@@ -76,6 +80,12 @@ class ExtractionGaveUpError(PermanentError):
     code = "extraction_failed"
 
 
+class ResourceLimitError(PermanentError):
+    """Reading the PDF needed more CPU time, memory or wall time than one file is allowed."""
+
+    code = "resource_limit"
+
+
 class LayoutError(PermanentError):
     """A statement layout definition is invalid."""
 
@@ -86,3 +96,14 @@ class TransientError(CcprocError):
     """A storage or network step failed in a way that may succeed when retried."""
 
     code = "transient"
+
+
+class SandboxCrashError(CcprocError):
+    """The extraction process failed through a fault of ours (a bug), not the file's; `details`
+    holds the child's traceback, card numbers masked."""
+
+    code = "sandbox_crash"
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details

@@ -68,3 +68,18 @@ class Settings(BaseSettings):
     extract_processes: int | None = Field(
         default=None, description="processes for long statements; cores if unset"
     )
+    # One file's extraction runs in a child process under these limits (shared.sandbox). Sized from
+    # the benchmarks with a wide margin: a 180-page statement reads in a few seconds and a 500 MB
+    # receipts report in under a minute of CPU with memory flat at a few hundred MB, so only a
+    # hostile or broken file comes near them.
+    extract_cpu_seconds: int = Field(
+        default=600, ge=1, description="CPU time one file's extraction may use (per process)"
+    )
+    extract_memory_bytes: int = Field(
+        default=2 * 1024 * 1024 * 1024,
+        ge=64 * 1024 * 1024,
+        description="address space one extraction process may map (RLIMIT_AS)",
+    )
+    extract_wall_seconds: float = Field(
+        default=1200, gt=0, description="wall time one file's extraction may take, waiting included"
+    )

@@ -18,6 +18,8 @@ from shared.extract import extract_document
 from shared.layouts import load_layouts
 from shared.models import Document, DocumentKind, Expense, Transaction
 from shared.read import PdfSource, first_text_page
+from shared.sandbox import extract_sandboxed
+from shared.settings import Settings
 
 TRANSACTION_COLUMNS = list(Transaction.model_fields)
 TRANSACTION_COLUMNS.remove("page")
@@ -41,22 +43,28 @@ def _page_range(text: str) -> tuple[int, int]:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    """Extract every document given; JSON or CSV on stdout, one line per failure on stderr."""
+    """Extract every document given, each in a child process under the extraction limits (EXTRACT_CPU_SECONDS,
+    EXTRACT_MEMORY_BYTES, EXTRACT_WALL_SECONDS); JSON or CSV on stdout, one line per failure on stderr."""
     layouts = load_layouts(*args.layouts)
     documents: list[Document] = []
     failed = False
     for file in args.files:
         try:
             with progress_bar(not args.quiet, Path(file).name) as progress:
-                documents.append(
-                    extract_document(
+                if args.no_sandbox:  # for a debugger or a profiler: the same code in this process
+                    document = extract_document(
                         file,
                         password=args.password,
                         layouts=layouts,
                         processes=args.processes,
                         progress=progress,
                     )
-                )
+                else:
+                    settings = Settings().model_copy(update={"extract_processes": args.processes})
+                    document = extract_sandboxed(
+                        file, settings, password=args.password, layouts=layouts, progress=progress
+                    )
+                documents.append(document)
         except CcprocError as exc:
             fail(file, exc)
             failed = True
@@ -183,6 +191,11 @@ def register(sub: Any) -> None:
     extract.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     extract.add_argument("--save", type=Path, metavar="FILE", help="also write the full JSON result to FILE")
     extract.add_argument("--processes", type=int, default=None, help="processes for long statements")
+    extract.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="extract in this process, without the CPU and memory limits (for debugging)",
+    )
     add_pdf_options(extract)
     extract.set_defaults(run=cmd_extract)
 
