@@ -21,8 +21,9 @@ bp = func.Blueprint()
 @bp.route(route="{*path}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 async def web(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     """Answer the page and its files."""
-    path = urllib.parse.urlsplit(req.url).path
-    if path == "/api" or path.startswith("/api/"):
+    # Decoded and folded as the host and the app may see it: `/%61pi/...` or `/API/...` is still the API.
+    path = urllib.parse.unquote(urllib.parse.urlsplit(req.url).path).lower()
+    if path.rstrip("/") == "/api" or path.startswith("/api/"):
         # Never hand an API route to the app from this anonymous function: that would skip the key.
         body = {"error": {"code": "not_found", "message": f"no route {path[:80]!r}"}}
         return func.HttpResponse(json.dumps(body), status_code=404, mimetype="application/json")

@@ -10,14 +10,26 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
 from shared.errors import PermanentError
 from shared.settings import Settings
 from shared.storage import CREATE_ONLY, ConflictError, NotFoundError, Storage, back_off
+from shared.values import holds_card_number
 
 _DROP = re.compile(r"[\s.]+")
+
+
+def _encodable(text: str) -> bool:
+    """False for text UTF-8 cannot hold (a lone surrogate from a JSON `\\ud800` escape): stored, it
+    would break every later read of the table."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def normalise_name(name: str) -> str:
@@ -51,6 +63,11 @@ def _pair(name: str, cardholder: str) -> tuple[str, str]:
     key, value = normalise_name(name), normalise_name(cardholder)
     if not key or not value:
         raise AliasError("an alias needs a name and a cardholder")
+    if holds_card_number(name) or holds_card_number(cardholder):
+        # Never stored, so never listed: a card number typed into a name field by mistake.
+        raise AliasError("a name cannot hold a card number")
+    if not _encodable(key) or not _encodable(value):
+        raise AliasError("an alias is text: a name with a broken character cannot be stored")
     if key == value:
         raise AliasError(f"{key} already is that cardholder's name; no alias needed")
     return key, value
@@ -99,19 +116,34 @@ class JsonFileAliasStore:
         Path(tmp).replace(self.path)
 
 
-ALIASES_BLOB = "aliases/aliases.json"
+ALIASES_BLOB = "aliases/aliases.json"  # the local owner's table (and the one table before tenants)
+_OWNER = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def aliases_blob(owner: str | None) -> str:
+    """The blob of `owner`'s alias table; None, the local owner, keeps the original name."""
+    if owner is None:
+        return ALIASES_BLOB
+    if not _OWNER.match(owner):
+        raise ValueError(f"not an owner id: {owner[:80]!r}")
+    return f"aliases/{owner}.json"
 
 
 # -- aliases in storage --------------------------------------------------------------------
 class BlobAliasStore:
-    """The alias table as one blob in the sessions container, changed under its ETag."""
+    """One owner's alias table as one blob in the sessions container, changed under its ETag.
 
-    def __init__(self, storage: Storage, settings: Settings) -> None:
+    Each tenant has its own table: one organisation's aliases never change another's matching.
+    `owner` is the session manifest's `owner` (None: the local owner of a keyless API).
+    """
+
+    def __init__(self, storage: Storage, settings: Settings, owner: str | None = None) -> None:
         self.storage, self.container = storage, settings.sessions_container
+        self.blob = aliases_blob(owner)
 
     def _read(self) -> tuple[dict[str, str], str | None]:
         try:
-            data, etag = self.storage.get_bytes(self.container, ALIASES_BLOB)
+            data, etag = self.storage.get_bytes(self.container, self.blob)
         except NotFoundError:
             return {}, None
         table = json.loads(data)
@@ -120,17 +152,17 @@ class BlobAliasStore:
     def load(self) -> dict[str, str]:
         return self._read()[0]
 
-    def _change(self, edit: object) -> bool:
+    def _change(self, edit: Callable[[dict[str, str]], bool]) -> bool:
         for attempt in range(30):
             table, etag = self._read()
-            changed = edit(table)  # type: ignore[operator]
+            changed = edit(table)
             if not changed:
                 return False
             body = json.dumps(dict(sorted(table.items())), indent=2).encode()
             try:
                 self.storage.put_bytes(
                     self.container,
-                    ALIASES_BLOB,
+                    self.blob,
                     body,
                     content_type="application/json",
                     if_match=etag or CREATE_ONLY,
@@ -142,9 +174,7 @@ class BlobAliasStore:
         raise ConflictError("the alias table is being changed by too many writers; try again")
 
     def add(self, name: str, cardholder: str) -> tuple[str, str]:
-        key, value = normalise_name(name), normalise_name(cardholder)
-        if not key or not value or key == value:
-            raise AliasError("an alias maps one name to a different cardholder name")
+        key, value = _pair(name, cardholder)
 
         def edit(table: dict[str, str]) -> bool:
             table[key] = value

@@ -3,7 +3,9 @@
 Every route is under `/api`; each calls one use case of `shared.sessions` (or the alias store) and
 turns its result into JSON. Blocking use cases run in the thread pool (plain `def` routes); the
 upload route is async only to hand its body stream to a worker thread (`shared.http.body`).
-Failures are answered by `shared.http.errors`; API keys, when given, by `shared.http.auth`.
+Failures are answered by `shared.http.errors`; API keys and the caller's owner (the tenant a
+session belongs to) by `shared.http.auth`; bodies too large for their route by `shared.http.body`.
+Every session route passes the caller's owner to its use case: another owner's session is a 404.
 """
 
 from __future__ import annotations
@@ -18,17 +20,29 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from shared.aliases import BlobAliasStore, normalise_name
-from shared.http.auth import ApiKeyMiddleware
-from shared.http.body import BlockingBody
+from shared.http.auth import OWNER_STATE, ApiKeyMiddleware
+from shared.http.body import BlockingBody, BodyLimitMiddleware
 from shared.http.errors import CatchAll, install_error_handlers
+from shared.http.models import (
+    Alias,
+    AliasDeleted,
+    Aliases,
+    Deleted,
+    Health,
+    Limits,
+    NewSession,
+    Rename,
+    SessionList,
+    UploadUrl,
+)
 from shared.report import REPORTS
 from shared.review import Review, reconcile_again, rename_session, review
 from shared.session_models import FileRecord, SessionView
 from shared.sessions import (
+    Owner,
     RequestError,
     accept_upload,
     create_session,
@@ -75,76 +89,17 @@ async def _settings(request: Request) -> Settings:
     return cast(Settings, request.app.state.settings)
 
 
+async def _owner(request: Request) -> Owner:
+    state = request.scope.get("state", {})
+    if OWNER_STATE not in state:
+        # ApiKeyMiddleware sets it on every request that gets this far; without it no route may guess.
+        raise RuntimeError("the request reached a session route without a caller")
+    return cast(Owner, state[OWNER_STATE])
+
+
 StorageDep = Annotated[Storage, Depends(_storage)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
-
-
-# -- bodies -------------------------------------------------------------------------------------
-class NewSession(BaseModel):
-    """What a new session may be given: the name people will know it by."""
-
-    name: str | None = Field(default=None, max_length=1000)
-
-
-class Rename(BaseModel):
-    """A session's new name."""
-
-    name: str = Field(max_length=1000)
-
-
-class Limits(BaseModel):
-    """How big a file may be, by the way it is sent."""
-
-    max_upload_bytes: int = Field(description="largest file sent as the body of PUT .../files/{filename}")
-    max_file_bytes: int = Field(description="largest file sent through an upload URL")
-    upload_block_bytes: int = Field(description="block size for uploads through an upload URL")
-
-
-class SessionList(BaseModel):
-    """Every session, newest first (without their files)."""
-
-    sessions: list[SessionView]
-
-
-class UploadUrl(BaseModel):
-    """Where and how to PUT one file too large for a request body."""
-
-    file: FileRecord
-    url: str
-    method: str
-    headers: dict[str, str]
-    expires_in_minutes: int
-
-
-class Deleted(BaseModel):
-    """How many blobs a delete removed."""
-
-    deleted: int
-
-
-class Alias(BaseModel):
-    """A name in the expense system that belongs to a statement cardholder."""
-
-    name: str
-    cardholder: str
-
-
-class Aliases(BaseModel):
-    """The alias table, normalised name → cardholder."""
-
-    aliases: dict[str, str]
-
-
-class AliasDeleted(BaseModel):
-    """The normalised name of the alias removed."""
-
-    deleted: str
-
-
-class Health(BaseModel):
-    """The app answers."""
-
-    status: str
+OwnerDep = Annotated[Owner, Depends(_owner)]
 
 
 class UnknownAliasError(RequestError):
@@ -210,27 +165,31 @@ async def limits(settings: SettingsDep) -> Limits:
 
 
 @router.post("/sessions", status_code=201, tags=["sessions"])
-def new_session(storage: StorageDep, settings: SettingsDep, body: NewSession | None = None) -> SessionView:
-    """Open a new session to upload files into, optionally named."""
-    return create_session(storage, settings, body.name if body else None)
+def new_session(
+    storage: StorageDep, settings: SettingsDep, owner: OwnerDep, body: NewSession | None = None
+) -> SessionView:
+    """Open a new session to upload files into, optionally named; it belongs to the caller."""
+    return create_session(storage, settings, body.name if body else None, owner=owner)
 
 
 @router.get("/sessions", tags=["sessions"])
-def sessions(storage: StorageDep, settings: SettingsDep) -> SessionList:
-    """Every session, newest first."""
-    return SessionList(sessions=list_sessions(storage, settings))
+def sessions(storage: StorageDep, settings: SettingsDep, owner: OwnerDep) -> SessionList:
+    """The caller's sessions, newest first."""
+    return SessionList(sessions=list_sessions(storage, settings, owner=owner))
 
 
 @router.get("/sessions/{session_id}", tags=["sessions"])
-def session(session_id: str, storage: StorageDep, settings: SettingsDep) -> SessionView:
+def session(session_id: str, storage: StorageDep, settings: SettingsDep, owner: OwnerDep) -> SessionView:
     """One session with its files, progress and, once completed, summary and reports."""
-    return get_session(storage, settings, session_id)
+    return get_session(storage, settings, session_id, owner=owner)
 
 
 @router.patch("/sessions/{session_id}", tags=["sessions"])
-def rename(session_id: str, body: Rename, storage: StorageDep, settings: SettingsDep) -> SessionView:
+def rename(
+    session_id: str, body: Rename, storage: StorageDep, settings: SettingsDep, owner: OwnerDep
+) -> SessionView:
     """Rename a session."""
-    return rename_session(storage, settings, session_id, body.name)
+    return rename_session(storage, settings, session_id, body.name, owner=owner)
 
 
 @router.put(
@@ -245,7 +204,13 @@ def rename(session_id: str, body: Rename, storage: StorageDep, settings: Setting
     },
 )
 async def upload(
-    session_id: str, filename: str, request: Request, storage: StorageDep, settings: SettingsDep
+    session_id: str,
+    filename: str,
+    request: Request,
+    *,
+    storage: StorageDep,
+    settings: SettingsDep,
+    owner: OwnerDep,
 ) -> FileRecord:
     """Upload one PDF as the raw request body; extraction starts once it is stored."""
     length = _content_length(request)
@@ -261,6 +226,7 @@ async def upload(
             # accept_upload needs only read(size), which is all BlockingBody offers.
             body=body,
             length=length,
+            owner=owner,
         )
     finally:
         await chunks.aclose()
@@ -268,38 +234,47 @@ async def upload(
 
 @router.post("/sessions/{session_id}/files/{filename}/upload-url", status_code=201, tags=["files"])
 def new_upload_url(
-    session_id: str, filename: str, storage: StorageDep, settings: SettingsDep, file: str | None = None
+    session_id: str,
+    filename: str,
+    *,
+    storage: StorageDep,
+    settings: SettingsDep,
+    owner: OwnerDep,
+    file: str | None = None,
 ) -> UploadUrl:
     """A short-lived URL to PUT one large PDF straight into storage. With `?file=<id>` of a file still
     awaiting its upload: a fresh URL for that same file (an upload that outlived its URL goes on)."""
-    return UploadUrl.model_validate(upload_url(storage, settings, session_id, filename, file_id=file))
+    grant = upload_url(storage, settings, session_id, filename, file_id=file, owner=owner)
+    return UploadUrl.model_validate(grant)
 
 
 @router.delete("/sessions/{session_id}/files/{file_id}", tags=["files"])
 def remove_unfinished_file(
-    session_id: str, file_id: str, storage: StorageDep, settings: SettingsDep
+    session_id: str, file_id: str, storage: StorageDep, settings: SettingsDep, owner: OwnerDep
 ) -> FileRecord:
     """Take back a file whose upload never finished, or that failed, so the session does not wait for it."""
-    return remove_file(storage, settings, session_id, file_id)
+    return remove_file(storage, settings, session_id, file_id, owner=owner)
 
 
 @router.post("/sessions/{session_id}/process", status_code=202, tags=["sessions"])
-def process(session_id: str, storage: StorageDep, settings: SettingsDep) -> SessionView:
+def process(session_id: str, storage: StorageDep, settings: SettingsDep, owner: OwnerDep) -> SessionView:
     """No more files: reconcile and write the reports once every file is extracted."""
-    return request_processing(storage, settings, session_id)
+    return request_processing(storage, settings, session_id, owner=owner)
 
 
 @router.post("/sessions/{session_id}/reconcile", status_code=202, tags=["sessions"])
-def reconcile(session_id: str, storage: StorageDep, settings: SettingsDep) -> SessionView:
+def reconcile(session_id: str, storage: StorageDep, settings: SettingsDep, owner: OwnerDep) -> SessionView:
     """Reconcile a completed session again with the alias table as it is now; its reports are rewritten."""
-    return reconcile_again(storage, settings, session_id)
+    return reconcile_again(storage, settings, session_id, owner=owner)
 
 
 @router.get("/sessions/{session_id}/transactions", response_model=Review, tags=["results"])
-def transactions(session_id: str, storage: StorageDep, settings: SettingsDep) -> JSONResponse:
+def transactions(
+    session_id: str, storage: StorageDep, settings: SettingsDep, owner: OwnerDep
+) -> JSONResponse:
     """A completed session's transactions with their matches, statuses and receipt PDFs, unmatched
     expenses and unresolved names."""
-    result = review(storage, settings, session_id)
+    result = review(storage, settings, session_id, owner=owner)
     # Free text is copied from documents we do not control: mask anything shaped like a card number.
     return JSONResponse(_masked(result.model_dump(mode="json")))
 
@@ -310,49 +285,60 @@ def transactions(session_id: str, storage: StorageDep, settings: SettingsDep) ->
     tags=["results"],
     responses={200: {"content": {r.media_type: {} for r in REPORTS.values()} | {"application/pdf": {}}}},
 )
-def download(session_id: str, name: str, storage: StorageDep, settings: SettingsDep) -> StreamingResponse:
+def download(
+    session_id: str, name: str, storage: StorageDep, settings: SettingsDep, owner: OwnerDep
+) -> StreamingResponse:
     """One report by name (`exceptions`, `pvault`, …) or file name, or `receipts/<file>.pdf`."""
-    file_name, media_type, chunks = report(storage, settings, session_id, name)
+    file_name, media_type, chunks = report(storage, settings, session_id, name, owner=owner)
     return StreamingResponse(
         chunks, media_type=media_type, headers={"Content-Disposition": _attachment(file_name)}
     )
 
 
 @router.delete("/sessions/{session_id}", tags=["sessions"])
-def remove_session(session_id: str, storage: StorageDep, settings: SettingsDep) -> Deleted:
+def remove_session(session_id: str, storage: StorageDep, settings: SettingsDep, owner: OwnerDep) -> Deleted:
     """Delete a session and everything stored for it."""
-    return Deleted(deleted=delete_session(storage, settings, session_id))
+    return Deleted(deleted=delete_session(storage, settings, session_id, owner=owner))
 
 
 @router.get("/aliases", tags=["aliases"])
-def aliases(storage: StorageDep, settings: SettingsDep) -> Aliases:
-    """The alias table."""
-    return Aliases(aliases=BlobAliasStore(storage, settings).load())
+def aliases(storage: StorageDep, settings: SettingsDep, owner: OwnerDep) -> Aliases:
+    """The caller's alias table (each tenant has its own)."""
+    return Aliases(aliases=BlobAliasStore(storage, settings, owner).load())
 
 
 @router.post("/aliases", status_code=201, tags=["aliases"])
-def add_alias(alias: Alias, storage: StorageDep, settings: SettingsDep) -> Alias:
+def add_alias(alias: Alias, storage: StorageDep, settings: SettingsDep, owner: OwnerDep) -> Alias:
     """Map a name typed in the expense system to a statement cardholder (both stored normalised)."""
-    name, cardholder = BlobAliasStore(storage, settings).add(alias.name, alias.cardholder)
+    name, cardholder = BlobAliasStore(storage, settings, owner).add(alias.name, alias.cardholder)
     return Alias(name=name, cardholder=cardholder)
 
 
 @router.delete("/aliases/{name}", tags=["aliases"])
-def remove_alias(name: str, storage: StorageDep, settings: SettingsDep) -> AliasDeleted:
+def remove_alias(name: str, storage: StorageDep, settings: SettingsDep, owner: OwnerDep) -> AliasDeleted:
     """Forget one alias; 404 when there is none by that name."""
-    if not BlobAliasStore(storage, settings).remove(name):
+    if not BlobAliasStore(storage, settings, owner).remove(name):
         raise UnknownAliasError(f"no alias {name[:60]!r}")
     return AliasDeleted(deleted=normalise_name(name))
 
 
 # -- the app ------------------------------------------------------------------------------------
 def build_app(
-    storage_factory: Callable[[], Storage], settings: Settings, *, api_keys: frozenset[str] | None = None
+    storage_factory: Callable[[], Storage],
+    settings: Settings,
+    *,
+    api_keys: frozenset[str] | None = None,
+    host_checks_keys: bool = False,
+    trust_principal: bool = False,
 ) -> FastAPI:
     """The API. `storage_factory` is called once, on the first request that needs storage.
 
     `api_keys=None`: the app checks no keys (the Functions host checks its function keys first).
     Otherwise every route but `/api/health` needs one of them in `x-api-key` or `x-functions-key`.
+    `host_checks_keys` (under the Functions host): the app still refuses a request that carries no key
+    at all, as one that did not pass the host's check; the key it carries names the caller's tenant.
+    `trust_principal`: the platform's authentication sets `x-ms-client-principal-id` (and strips it
+    from outside requests), so it names the owner; only true under App Service authentication.
     """
     if api_keys is not None and not api_keys:
         raise ValueError("an empty set of API keys would refuse every request")
@@ -367,15 +353,19 @@ def build_app(
     app.state.storage = _Once(storage_factory)
     app.state.settings = settings
     install_error_handlers(app)
-    if api_keys is not None:
+    # The last added runs first: CatchAll, then the key check, then the body limit (a caller without
+    # a key is refused before its body is looked at).
+    app.add_middleware(BodyLimitMiddleware, upload_limit=settings.max_upload_bytes)
+    app.add_middleware(
+        ApiKeyMiddleware,
+        keys=api_keys,
         # The page itself holds no data: it asks for a key when the API answers 401.
-        app.add_middleware(
-            ApiKeyMiddleware,
-            keys=api_keys,
-            open_paths=frozenset({HEALTH_PATH, "/"}),
-            open_prefixes=(WEB_PREFIX,),
-        )
-    app.add_middleware(CatchAll)  # added last, so it is outside the key check as well
+        open_paths=frozenset({HEALTH_PATH, "/"}),
+        open_prefixes=(WEB_PREFIX,),
+        host_checks_keys=host_checks_keys,
+        trust_principal=trust_principal,
+    )
+    app.add_middleware(CatchAll)
     app.include_router(router)
     app.add_api_route("/", _page, include_in_schema=False, methods=["GET"])
     app.mount(WEB_PREFIX.rstrip("/"), StaticFiles(directory=WEB), name="web")

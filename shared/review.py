@@ -1,7 +1,8 @@
 """Use cases of reviewing a session once its files are in: naming it, reading its result with the
 links a person follows, and reconciling again after the alias table changed.
 
-Like `shared.sessions`, each is a function of (storage, settings, input); the HTTP API calls them.
+Like `shared.sessions`, each is a function of (storage, settings, input) and takes the caller's
+`owner` (another owner's session is an unknown one); the HTTP API calls them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from shared.models import ReconciledTransaction, Reconciliation
 from shared.report.receipt_pdfs import planned_names
 from shared.session_models import SessionManifest, SessionStatus, SessionView, now
 from shared.sessions import (
+    ANYONE,
+    OwnerCheck,
     WrongStateError,
     load_manifest,
     load_records,
@@ -40,7 +43,9 @@ class Review(Reconciliation):
     transactions: list[ReviewedTransaction] = Field(default_factory=list)  # type: ignore[assignment]
 
 
-def rename_session(storage: Storage, settings: Settings, session_id: str, name: str) -> SessionView:
+def rename_session(
+    storage: Storage, settings: Settings, session_id: str, name: str, *, owner: OwnerCheck = ANYONE
+) -> SessionView:
     """Give the session the name people know it by (any state)."""
     cleaned = session_name(name)
 
@@ -50,14 +55,14 @@ def rename_session(storage: Storage, settings: Settings, session_id: str, name: 
         m.name = cleaned
         return True
 
-    manifest = update_manifest(storage, settings, session_id, change)
+    manifest = update_manifest(storage, settings, session_id, change, owner=owner)
     return view(manifest, load_records(storage, settings, session_id))
 
 
-def review(storage: Storage, settings: Settings, session_id: str) -> Review:
+def review(storage: Storage, settings: Settings, session_id: str, *, owner: OwnerCheck = ANYONE) -> Review:
     """The completed session's result; `receipt_pdf` names the PDF the reports hold for each match."""
-    manifest, _ = load_manifest(storage, settings, session_id)
-    result = reconciliation(storage, settings, session_id)
+    manifest, _ = load_manifest(storage, settings, session_id, owner=owner)
+    result = reconciliation(storage, settings, session_id, owner=owner)
     cut = set(manifest.receipt_pdfs)
     names = planned_names(result)
     # The names are planned from the result exactly as the reports were; a PDF that could not be cut
@@ -73,7 +78,9 @@ def review(storage: Storage, settings: Settings, session_id: str) -> Review:
     )
 
 
-def reconcile_again(storage: Storage, settings: Settings, session_id: str) -> SessionView:
+def reconcile_again(
+    storage: Storage, settings: Settings, session_id: str, *, owner: OwnerCheck = ANYONE
+) -> SessionView:
     """Match the completed session's files again (after an alias changed) and rewrite its reports.
 
     The extraction results stay; the queue step reconciles with the alias table as it is now.
@@ -89,6 +96,6 @@ def reconcile_again(storage: Storage, settings: Settings, session_id: str) -> Se
         m.status, m.completed, m.process_requested = SessionStatus.PROCESSING, None, now()
         return True
 
-    manifest = update_manifest(storage, settings, session_id, change)
+    manifest = update_manifest(storage, settings, session_id, change, owner=owner)
     storage.send(settings.results_queue, json.dumps({"session": session_id, "file": None}))
     return view(manifest, load_records(storage, settings, session_id))

@@ -57,6 +57,10 @@ class SessionManifest(_Stored):
     """The session blob: its state, written only under an ETag condition."""
 
     id: str
+    # Who created it: a stable, non-reversible id of the caller's key or principal
+    # (`shared.http.auth.owner_of`), never the key itself; None is the local owner (no keys), which is
+    # also what sessions stored before owners existed load as. Never shown by the API.
+    owner: str | None = None
     name: str | None = None
     status: SessionStatus = SessionStatus.OPEN
     created: dt.datetime

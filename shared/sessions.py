@@ -1,5 +1,10 @@
 """Use cases of a session's life, as the HTTP API calls them: each a function of (storage, settings, input).
 
+Tenancy: a session belongs to the caller that created it (`SessionManifest.owner`). Every use case a
+person calls takes `owner=` and answers another owner's session exactly as an unknown one (404), so a
+caller cannot even learn that it exists. The default, `ANYONE`, is for the pipeline's own steps
+(extract, finalize, sweep), which act on every session whoever owns it.
+
 Storage layout (names carry the session id and a sanitised file name, never card data):
 
     uploads/<session>/<file>/<name>.pdf      files waiting for extraction, nothing else
@@ -18,6 +23,8 @@ import re
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import suppress
+from enum import Enum
+from typing import Literal
 
 from shared.blob_io import CappedBody, zip_member
 from shared.errors import PermanentError
@@ -42,6 +49,25 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _RETRIES = 30
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_SESSION_NAME = 120
+# A longer file name is refused rather than cut: no file system names a real file so, and 255 is
+# what the common ones allow. Stored names are cut to STORED_NAME (suffix kept).
+MAX_FILE_NAME = 255
+STORED_NAME = 100
+_SUFFIX = 10  # the longest part after the last dot still treated as an extension when cutting
+# Device names Windows will not create a file under, whatever the extension (`CON.pdf` included):
+# a stored name may end up as a downloaded file on someone's Windows disk.
+_WINDOWS_DEVICES = re.compile(r"^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])$", re.IGNORECASE)
+
+
+class Anyone(Enum):
+    """The owner check of the pipeline's own steps: none (they act on every session)."""
+
+    ANYONE = "anyone"
+
+
+ANYONE = Anyone.ANYONE
+Owner = str | None  # None: the local owner of a keyless API (`ccproc dev`)
+OwnerCheck = Owner | Literal[Anyone.ANYONE]
 
 
 class RequestError(PermanentError):
@@ -97,10 +123,34 @@ def session_name(name: str | None) -> str | None:
     return cleaned
 
 
+class BadFileNameError(RequestError):
+    """A file name too long to be a real one."""
+
+    code = "bad_file_name"
+    status = 400
+
+
 def safe_name(filename: str) -> str:
-    """A file name fit for a blob name: masked card numbers, ASCII letters, digits and ._- only."""
-    stem = _UNSAFE.sub("_", mask_card_numbers(filename).replace("*", "x")).strip("._")[:100]
-    return stem or "document.pdf"
+    """A file name fit for one blob name segment: masked card numbers, ASCII letters, digits and ._-
+    only, neither starting nor ending with a dot, no Windows device name, at most STORED_NAME long.
+
+    Path parts (`../`, `\\`, `/`), control characters and any other character (RTL overrides
+    included) become `_`, so the result never names another folder. A name over MAX_FILE_NAME
+    characters is refused (BadFileNameError).
+    """
+    if len(filename) > MAX_FILE_NAME:
+        raise BadFileNameError(f"a file name has at most {MAX_FILE_NAME} characters")
+    name = _UNSAFE.sub("_", mask_card_numbers(filename).replace("*", "x")).strip("._")
+    first, dot, rest = name.partition(".")
+    if _WINDOWS_DEVICES.match(first):
+        name = f"{first}_{dot}{rest}"
+    if len(name) > STORED_NAME:
+        stem, dot, suffix = name.rpartition(".")
+        if dot and len(suffix) <= _SUFFIX:
+            name = f"{stem[: STORED_NAME - len(suffix) - 1].rstrip('._')}.{suffix}"
+        else:
+            name = name[:STORED_NAME].rstrip("._")
+    return name or "document.pdf"
 
 
 def upload_blob(session_id: str, file_id: str, name: str) -> str:
@@ -142,23 +192,34 @@ def check_session_id(session_id: str) -> str:
 
 
 # -- manifest and records ------------------------------------------------------------------
-def load_manifest(storage: Storage, settings: Settings, session_id: str) -> tuple[SessionManifest, str]:
-    """The manifest and its ETag."""
+def load_manifest(
+    storage: Storage, settings: Settings, session_id: str, *, owner: OwnerCheck = ANYONE
+) -> tuple[SessionManifest, str]:
+    """The manifest and its ETag; UnknownSessionError also when `owner` is given and is not its owner."""
     try:
         data, etag = storage.get_bytes(
             settings.sessions_container, manifest_blob(check_session_id(session_id))
         )
     except NotFoundError as exc:
         raise UnknownSessionError(f"no session {session_id}") from exc
-    return SessionManifest.model_validate_json(data), etag
+    manifest = SessionManifest.model_validate_json(data)
+    if owner is not ANYONE and manifest.owner != owner:
+        # The very answer an unknown id gets: another tenant's session does not exist for this caller.
+        raise UnknownSessionError(f"no session {session_id}")
+    return manifest, etag
 
 
 def update_manifest(
-    storage: Storage, settings: Settings, session_id: str, change: Callable[[SessionManifest], bool]
+    storage: Storage,
+    settings: Settings,
+    session_id: str,
+    change: Callable[[SessionManifest], bool],
+    *,
+    owner: OwnerCheck = ANYONE,
 ) -> SessionManifest:
     """Read, change, write under the read's ETag; a lost race re-reads. `change` says if it changed."""
     for attempt in range(_RETRIES):
-        manifest, etag = load_manifest(storage, settings, session_id)
+        manifest, etag = load_manifest(storage, settings, session_id, owner=owner)
         if not change(manifest):
             return manifest
         manifest.updated = now()
@@ -207,11 +268,13 @@ def load_records(storage: Storage, settings: Settings, session_id: str) -> list[
 
 
 # -- use cases -----------------------------------------------------------------------------
-def create_session(storage: Storage, settings: Settings, name: str | None = None) -> SessionView:
-    """A new, open session with an unguessable id and, optionally, a name people know it by."""
+def create_session(
+    storage: Storage, settings: Settings, name: str | None = None, *, owner: Owner = None
+) -> SessionView:
+    """A new, open session of `owner` with an unguessable id and, optionally, a name people know it by."""
     stamp = now()
     manifest = SessionManifest(
-        id=secrets.token_hex(16), name=session_name(name), created=stamp, updated=stamp
+        id=secrets.token_hex(16), owner=owner, name=session_name(name), created=stamp, updated=stamp
     )
     storage.put_bytes(
         settings.sessions_container,
@@ -232,17 +295,18 @@ def _new_record(
     storage: Storage,
     settings: Settings,
     session_id: str,
-    filename: str,
+    name: str,
     *,
     status: FileStatus,
+    owner: OwnerCheck,
     size: int | None = None,
 ) -> tuple[FileRecord, str]:
-    manifest, _ = load_manifest(storage, settings, session_id)
+    manifest, _ = load_manifest(storage, settings, session_id, owner=owner)
     if not _accepting(manifest):
         raise WrongStateError(f"session {session_id} is {manifest.status.value}: it takes no files now")
     record = FileRecord(
         id=secrets.token_hex(8),
-        name=safe_name(filename),
+        name=name,
         status=status,
         size=size,
         uploaded=now() if status is FileStatus.UPLOADED else None,
@@ -270,12 +334,14 @@ def accept_upload(
     *,
     body: Readable,
     length: int | None,
+    owner: OwnerCheck = ANYONE,
 ) -> FileRecord:
     """A PDF sent in the request body, streamed into the uploads container.
 
     Everything the blob trigger relies on (the file's record, a completed session reopened) is
     written before the upload blob exists: the trigger may run the moment the blob is committed.
     """
+    name = safe_name(filename)  # a name refused is refused before any byte is read
     if length is not None and length > settings.max_upload_bytes:
         raise TooLargeError(
             f"{length} bytes is more than the {settings.max_upload_bytes} a direct upload takes: "
@@ -283,9 +349,9 @@ def accept_upload(
         )
     head = body.read(1024)
     if PDF_MAGIC not in head:
-        raise NotPdfUploadError(f"{safe_name(filename)} is not a PDF (its bytes do not start with %PDF-)")
+        raise NotPdfUploadError(f"{name} is not a PDF (its bytes do not start with %PDF-)")
     record, etag = _new_record(
-        storage, settings, session_id, filename, status=FileStatus.UPLOADED, size=length
+        storage, settings, session_id, name, status=FileStatus.UPLOADED, owner=owner, size=length
     )
     _reopen_completed(storage, settings, session_id)
     stream = CappedBody(head, body, settings.max_upload_bytes, too_large=TooLargeError)
@@ -309,17 +375,26 @@ def accept_upload(
 
 
 def upload_url(
-    storage: Storage, settings: Settings, session_id: str, filename: str, *, file_id: str | None = None
+    storage: Storage,
+    settings: Settings,
+    session_id: str,
+    filename: str,
+    *,
+    file_id: str | None = None,
+    owner: OwnerCheck = ANYONE,
 ) -> dict[str, object]:
     """A write-only URL for one blob, for files larger than a request may carry.
 
     With `file_id` (a file still awaiting its upload), a fresh URL for that same file and blob: an
     upload that outlived its URL goes on, and the blocks already stored are kept for it.
     """
+    name = safe_name(filename)
     if file_id is None:
-        record, _ = _new_record(storage, settings, session_id, filename, status=FileStatus.AWAITING_UPLOAD)
+        record, _ = _new_record(
+            storage, settings, session_id, name, status=FileStatus.AWAITING_UPLOAD, owner=owner
+        )
     else:
-        load_manifest(storage, settings, session_id)
+        load_manifest(storage, settings, session_id, owner=owner)
         found = load_record(storage, settings, session_id, file_id) if FILE_ID.match(file_id) else None
         if found is None:
             raise UnknownSessionError(f"session {session_id} has no file {file_id[:40]!r}")
@@ -341,12 +416,14 @@ def upload_url(
     }
 
 
-def remove_file(storage: Storage, settings: Settings, session_id: str, file_id: str) -> FileRecord:
+def remove_file(
+    storage: Storage, settings: Settings, session_id: str, file_id: str, *, owner: OwnerCheck = ANYONE
+) -> FileRecord:
     """Take back a file whose upload never finished (or that failed): the session no longer waits for it.
 
     A file being extracted or already extracted stays (its result may be in the reports).
     """
-    load_manifest(storage, settings, session_id)
+    load_manifest(storage, settings, session_id, owner=owner)
     record = load_record(storage, settings, session_id, file_id) if FILE_ID.match(file_id) else None
     if record is None:
         raise UnknownSessionError(f"session {session_id} has no file {file_id[:40]!r}")
@@ -359,9 +436,11 @@ def remove_file(storage: Storage, settings: Settings, session_id: str, file_id: 
     return record
 
 
-def request_processing(storage: Storage, settings: Settings, session_id: str) -> SessionView:
+def request_processing(
+    storage: Storage, settings: Settings, session_id: str, *, owner: OwnerCheck = ANYONE
+) -> SessionView:
     """No more files: finish once every file is extracted (a message starts it if they already are)."""
-    load_manifest(storage, settings, session_id)
+    load_manifest(storage, settings, session_id, owner=owner)
     records = load_records(storage, settings, session_id)
     if not records:
         raise WrongStateError("the session has no files: upload a statement and/or a receipts report first")
@@ -374,7 +453,7 @@ def request_processing(storage: Storage, settings: Settings, session_id: str) ->
         m.status, m.process_requested = SessionStatus.PROCESSING, now()
         return True
 
-    manifest = update_manifest(storage, settings, session_id, change)
+    manifest = update_manifest(storage, settings, session_id, change, owner=owner)
     storage.send(settings.results_queue, json.dumps({"session": session_id, "file": None}))
     return view(manifest, records)
 
@@ -403,23 +482,30 @@ def view(manifest: SessionManifest, records: list[FileRecord]) -> SessionView:
     )
 
 
-def get_session(storage: Storage, settings: Settings, session_id: str) -> SessionView:
-    manifest, _ = load_manifest(storage, settings, session_id)
+def get_session(
+    storage: Storage, settings: Settings, session_id: str, *, owner: OwnerCheck = ANYONE
+) -> SessionView:
+    manifest, _ = load_manifest(storage, settings, session_id, owner=owner)
     return view(manifest, load_records(storage, settings, session_id))
 
 
-def list_sessions(storage: Storage, settings: Settings) -> list[SessionView]:
+def list_sessions(storage: Storage, settings: Settings, *, owner: OwnerCheck = ANYONE) -> list[SessionView]:
+    """The sessions of `owner` (every session with ANYONE), newest first, without their files."""
     views = []
     for info in storage.list(settings.sessions_container):
         if info.name.endswith("/manifest.json"):
             data, _ = storage.get_bytes(settings.sessions_container, info.name)
-            views.append(view(SessionManifest.model_validate_json(data), []))
+            manifest = SessionManifest.model_validate_json(data)
+            if owner is ANYONE or manifest.owner == owner:
+                views.append(view(manifest, []))
     return sorted(views, key=lambda v: v.created, reverse=True)
 
 
-def reconciliation(storage: Storage, settings: Settings, session_id: str) -> Reconciliation:
+def reconciliation(
+    storage: Storage, settings: Settings, session_id: str, *, owner: OwnerCheck = ANYONE
+) -> Reconciliation:
     """The completed session's full result (transactions with their matches)."""
-    manifest, _ = load_manifest(storage, settings, session_id)
+    manifest, _ = load_manifest(storage, settings, session_id, owner=owner)
     if manifest.status is not SessionStatus.COMPLETED:
         raise WrongStateError(f"session {session_id} is {manifest.status.value}, not completed")
     data, _ = storage.get_bytes(settings.sessions_container, report_blob(session_id, "result.json"))
@@ -427,10 +513,10 @@ def reconciliation(storage: Storage, settings: Settings, session_id: str) -> Rec
 
 
 def report(
-    storage: Storage, settings: Settings, session_id: str, name: str
+    storage: Storage, settings: Settings, session_id: str, name: str, *, owner: OwnerCheck = ANYONE
 ) -> tuple[str, str, Iterator[bytes]]:
     """(file name, media type, content) of one report, or of one receipt PDF (`receipts/<file>.pdf`)."""
-    manifest, _ = load_manifest(storage, settings, session_id)
+    manifest, _ = load_manifest(storage, settings, session_id, owner=owner)
     if manifest.status is not SessionStatus.COMPLETED:
         raise WrongStateError(
             f"session {session_id} is {manifest.status.value}: reports come when it completes"
@@ -454,9 +540,11 @@ def report(
     )
 
 
-def delete_session(storage: Storage, settings: Settings, session_id: str) -> int:
+def delete_session(
+    storage: Storage, settings: Settings, session_id: str, *, owner: OwnerCheck = ANYONE
+) -> int:
     """Remove everything of a session, uploads included; returns how many blobs went."""
-    load_manifest(storage, settings, session_id)
+    load_manifest(storage, settings, session_id, owner=owner)
     removed = 0
     for container in (settings.uploads_container, settings.sessions_container):
         names = [info.name for info in storage.list(container, f"{session_id}/")]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -74,6 +76,41 @@ def test_api_serves_the_same_routes_with_keys(api: str) -> None:
     assert body["error"]["code"]
     status, body = request(f"{api}/api/sessions", "POST", {"x-api-key": "k2"})
     assert (status, body["status"]) == (201, "open")
+
+
+def _head_only(base: str, method: str, path: str, headers: dict[str, str]) -> tuple[int, dict, bytes]:
+    """Send a request's head announcing a body, never the body; (status, JSON answer, first line)."""
+    host, port = base.removeprefix("http://").split(":")
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", *(f"{k}: {v}" for k, v in headers.items())]
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        first = sock.recv(16, socket.MSG_PEEK)  # what the server said first (not "100 Continue")
+        answer = http.client.HTTPResponse(sock)
+        answer.begin()
+        return answer.status, json.loads(answer.read()), first
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_sent(api: str) -> None:
+    """Under uvicorn, a request announcing a Content-Length over its route's limit is answered 413
+    while the client has sent only the head (even one that waits for 100 Continue); without a key,
+    401 first. The session gets no file."""
+    key = {"x-api-key": "k1"}
+    status, created = request(f"{api}/api/sessions", "POST", key)
+    assert status == 201
+    upload = f"/api/sessions/{created['id']}/files/big.pdf"
+    huge = {"Content-Type": "application/pdf", "Content-Length": str(200 * 1024 * 1024)}
+    status, body, first = _head_only(api, "PUT", upload, {**key, **huge})
+    assert (status, body["error"]["code"]) == (413, "too_large")
+    assert "upload-url" in body["error"]["message"]
+    status, body, first = _head_only(api, "PUT", upload, {**key, **huge, "Expect": "100-continue"})
+    assert (status, first[:12]) == (413, b"HTTP/1.1 413")
+    status, body, _ = _head_only(api, "PUT", upload, huge)
+    assert (status, body["error"]["code"]) == (401, "unauthorized")
+    json_body = {"Content-Type": "application/json", "Content-Length": str(1024 * 1024)}
+    status, body, _ = _head_only(api, "POST", "/api/sessions", {**key, **json_body})
+    assert (status, body["error"]["code"]) == (413, "too_large")
+    status, view = request(f"{api}/api/sessions/{created['id']}", headers=key)
+    assert (status, view["files"]) == (200, [])
 
 
 def test_api_refuses_to_start_without_keys(azurite: Azurite) -> None:

@@ -22,7 +22,9 @@ import pytest
 from fastapi import FastAPI
 
 from functions import api as functions_api
+from shared.aliases import AliasError, BlobAliasStore, _pair
 from shared.azure_storage import AzureStorage
+from shared.http.body import SMALL_BODY_LIMIT
 from shared.http_app import build_app
 from shared.report import REPORTS
 from shared.settings import Settings
@@ -332,6 +334,69 @@ def test_limit_is_enforced_mid_stream(storage: AzureStorage, settings: Settings)
     assert _blobs(storage, settings.sessions_container, f"{session_id}/files/") == []
 
 
+async def _asgi_chunked(app: FastAPI, method: str, path: str, body: bytes) -> tuple[int, Any, int]:
+    """Send `body` chunked (no Content-Length) in CHUNK pieces; (status, JSON answer, chunks taken)."""
+    pieces = [body[i : i + CHUNK] for i in range(0, len(body), CHUNK)]
+    taken = 0
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal taken
+        if taken >= len(pieces):
+            return {"type": "http.disconnect"}
+        taken += 1
+        return {"type": "http.request", "body": pieces[taken - 1], "more_body": taken < len(pieces)}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"transfer-encoding", b"chunked")],
+        "server": ("localhost", 80),
+        "client": ("127.0.0.1", 50000),
+    }
+    await app(scope, receive, send)  # type: ignore[arg-type]
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    answer = json.loads(b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"))
+    return status, answer, taken
+
+
+def test_a_json_body_over_the_small_limit_is_413_unread(client: Client, settings: Settings) -> None:
+    """Every route but the upload takes a small JSON body: one announced larger than SMALL_BODY_LIMIT
+    is 413 unread, one sent chunked is read only that far, and one within it still works."""
+    big = json.dumps({"name": "x" * (SMALL_BODY_LIMIT + 10)}).encode()
+    for method, path in [
+        ("POST", "/api/sessions"),
+        ("POST", "/api/aliases"),
+        ("PATCH", f"/api/sessions/{UNKNOWN}"),
+    ]:
+        status, body = client.json(
+            method,
+            path,
+            body=big,
+            headers={"Content-Type": "application/json", "Content-Length": str(len(big))},
+        )
+        assert (status, _error(body)) == (413, "too_large"), path
+    app = build_app(_no_storage, settings)
+    status, body, taken = asyncio.run(_asgi_chunked(app, "POST", "/api/sessions", big * 4))
+    assert (status, _error(body)) == (413, "too_large")
+    assert taken == SMALL_BODY_LIMIT // CHUNK + 1  # it stopped reading just past the limit
+    status, body = client.json(
+        "POST", "/api/sessions", body=b'{"name": "ok"}', headers={"Content-Length": "x"}
+    )
+    assert (status, _error(body)) == (400, "bad_content_length")
+    assert client.json("POST", "/api/sessions", {"name": "ok"})[0] == 201
+
+
 # -- aliases -------------------------------------------------------------------------------------
 def test_aliases_add_list_delete(client: Client) -> None:
     """An alias is stored normalised, listed, deleted once (404 the second time); a no-op alias is 400."""
@@ -346,6 +411,24 @@ def test_aliases_add_list_delete(client: Client) -> None:
     assert client.json("GET", "/api/aliases") == (200, {"aliases": {}})
     status, body = client.json("POST", "/api/aliases", {"name": "Jane Doe", "cardholder": "JANE DOE"})
     assert (status, _error(body)) == (400, "invalid_alias")
+
+
+def test_an_alias_with_a_lone_surrogate_is_refused_and_the_table_survives(
+    client: Client, storage: AzureStorage, settings: Settings
+) -> None:
+    """Regression: a JSON `\\ud800` in an alias answered 500 and, stored, broke GET /api/aliases (and
+    finalize's matching) for good. Now the API answers 422, the store itself refuses it, nothing is kept."""
+    for raw in (b'{"name": "\\ud800", "cardholder": "x"}', b'{"name": "Jo", "cardholder": "\\udfffX"}'):
+        status, body = client.json(
+            "POST", "/api/aliases", body=raw, headers={"Content-Type": "application/json"}
+        )
+        assert (status, _error(body)) == (422, "invalid_request")
+    assert client.json("GET", "/api/aliases") == (200, {"aliases": {}})
+    with pytest.raises(AliasError, match="broken character"):
+        BlobAliasStore(storage, settings).add("\ud800", "JANEDOE")
+    with pytest.raises(AliasError, match="broken character"):
+        _pair("JANE", "\udfff")
+    assert client.json("GET", "/api/aliases") == (200, {"aliases": {}})
 
 
 # -- the app around the routes -------------------------------------------------------------------
@@ -481,10 +564,11 @@ def test_functions_api_builds_the_app_from_settings_on_first_call(
     functions_api.asgi_app.cache_clear()
     handler: Callable[..., Any] = functions_api.api.build().get_user_function()
     try:
+        key = {"x-functions-key": "the-function-key"}  # the host lets no request in without one
         request = func.HttpRequest(
             "POST",
             url="http://localhost/api/sessions",
-            headers={},
+            headers=key,
             body=b"",
             route_params={"route": "sessions"},
         )
@@ -494,6 +578,7 @@ def test_functions_api_builds_the_app_from_settings_on_first_call(
         request = func.HttpRequest(
             "GET",
             url=f"http://localhost/api/sessions/{session_id}",
+            headers=key,
             body=b"",
             route_params={"route": f"sessions/{session_id}"},
         )
@@ -501,6 +586,20 @@ def test_functions_api_builds_the_app_from_settings_on_first_call(
         assert json.loads(response.get_body())["status"] == "open"
     finally:
         functions_api.asgi_app.cache_clear()
+
+
+def test_functions_api_answers_a_path_that_is_not_utf8_with_400() -> None:
+    """Regression: a path whose %-escapes are not UTF-8 made AsgiMiddleware raise before the app,
+    which the host answers 500; the function answers 400 JSON without building the app."""
+    handler: Callable[..., Any] = functions_api.api.build().get_user_function()
+    functions_api.asgi_app.cache_clear()
+    request = func.HttpRequest(
+        "GET", url="http://localhost/api/sessions/%FF%FE", body=b"", route_params={"route": "sessions/%FF%FE"}
+    )
+    response = asyncio.run(handler(request, None))
+    assert response.status_code == 400
+    assert _error(json.loads(response.get_body())) == "bad_path"
+    assert functions_api.asgi_app.cache_info().currsize == 0
 
 
 # -- the whole chain -----------------------------------------------------------------------------

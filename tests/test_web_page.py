@@ -533,6 +533,8 @@ def test_a_pdf_that_is_neither_report_is_named_as_such_after_extraction(
     page.get_by_test_id("start-upload").click()
     row = page.locator('[data-testid="file-row"][data-name="minutes.pdf"]')
     playwright_sync.expect(page.get_by_test_id("session-status")).to_have_text("failed", timeout=120_000)
-    playwright_sync.expect(row.get_by_test_id("file-error")).to_contain_text("Unrecognised document: expected a")
+    playwright_sync.expect(row.get_by_test_id("file-error")).to_contain_text(
+        "Unrecognised document: expected a"
+    )
     playwright_sync.expect(page.get_by_test_id("phase-extraction")).to_have_attribute("data-state", "failed")
     shot(page, "14-neither-report")

@@ -1,4 +1,5 @@
-"""A request body as a blocking `read(size)`, so a synchronous use case can stream it to storage.
+"""Request bodies: a body as a blocking `read(size)`, so a synchronous use case can stream it to
+storage, and the size limit every body meets before a route reads it (`BodyLimitMiddleware`).
 
 The upload use case (`accept_upload`) and the storage SDK under it are blocking code, so they run
 in a worker thread. Each `read` there pulls the next chunks of the ASGI body from the event loop
@@ -12,12 +13,17 @@ check and the session check answer after the first chunk, and storage receives b
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import anyio.from_thread
 import anyio.lowlevel
+from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.http.errors import error_response
 from shared.sessions import RequestError, TooLargeError
 
 
@@ -66,3 +72,70 @@ class BlockingBody:
         data = bytes(self._buffer[:taken])
         del self._buffer[:taken]
         return data
+
+
+# -- every body's limit, before a route reads it ------------------------------------------------
+SMALL_BODY_LIMIT = 64 * 1024  # every route but the upload takes a small JSON body at most
+_UPLOAD_PATH = re.compile(r"^/api/sessions/[^/]+/files/[^/]+$")
+
+
+class BodyLimitMiddleware:
+    """ASGI middleware: a body larger than its route takes is answered 413 before the route reads it.
+
+    The upload (`PUT .../files/{name}`) takes `upload_limit`: a larger Content-Length is refused here,
+    before a byte of the body is read; a chunked body is counted by the route as it streams
+    (`BlockingBody`). Every other route takes at most SMALL_BODY_LIMIT: a larger Content-Length is
+    refused at once, and a chunked body is read only that far, so no route ever buffers a big body
+    in memory (FastAPI reads a JSON body whole before validating it).
+    """
+
+    def __init__(self, app: ASGIApp, *, upload_limit: int) -> None:
+        self.app = app
+        self._upload_limit = upload_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        upload = scope["method"] == "PUT" and _UPLOAD_PATH.match(scope["path"]) is not None
+        limit = self._upload_limit if upload else SMALL_BODY_LIMIT
+        announced = headers.get("content-length")
+        if announced is not None:
+            if not announced.strip().isdigit():
+                problem = "Content-Length must be a whole number of bytes"
+                await error_response(400, "bad_content_length", problem)(scope, receive, send)
+                return
+            if int(announced) > limit:
+                await _too_large(limit, upload)(scope, receive, send)
+                return
+        if upload or (announced in (None, "0") and "transfer-encoding" not in headers):
+            await self.app(scope, receive, send)  # no body, or one the route counts as it streams
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client left before its body was whole: nobody to answer
+            body += message.get("body", b"")
+            if len(body) > limit:
+                await _too_large(limit, upload)(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def _too_large(limit: int, upload: bool) -> Response:
+    hint = ": ask for an upload URL (POST .../upload-url) instead" if upload else ""
+    message = f"the body is larger than the {limit} bytes this route takes{hint}"
+    return error_response(413, "too_large", message)

@@ -79,7 +79,8 @@ async def _product_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        return error_response(404, "not_found", f"no route {request.method} {request.url.path}")
+        # Cut: a path can be kilobytes long, and the answer need not carry it back whole.
+        return error_response(404, "not_found", f"no route {request.method} {request.url.path[:200]}")
     if exc.status_code == 405:
         return error_response(405, "method_not_allowed", f"{request.method} is not allowed here", exc.headers)
     return error_response(exc.status_code, "http_error", str(exc.detail), exc.headers)
