@@ -22,6 +22,12 @@ def zip_member(
     return iter([data])
 
 
+def zip_names(storage: Storage, container: str, zip_blob: str) -> list[str]:
+    """The member names of a ZIP in storage, read from its central directory by ranged reads."""
+    with zipfile.ZipFile(BlobFile(storage, container, zip_blob)) as archive:
+        return archive.namelist()
+
+
 class BlobFile:
     """A read-only, seekable view of a blob through ranged reads: what `zipfile` needs."""
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from shared.detect import detect
 from shared.errors import DamagedPdfError
 from shared.layouts import StatementLayout, load_layouts
-from shared.models import Check, Document
-from shared.parse_receipts import parse_receipts
+from shared.models import Check, Document, Expense
+from shared.parse_receipts import ReceiptsParser
 from shared.parse_statement import parse_statement
 from shared.read import (
     PageRows,
@@ -24,6 +24,8 @@ from shared.read import (
 )
 
 Progress = Callable[[int, int], None]
+# Told each expense with the open report it was read from (its pages can be copied without re-opening).
+ExpenseSink = Callable[[PdfSource, Expense], None]
 # Below this many pages a process pool costs more than it saves.
 PARALLEL_MIN_PAGES = 24
 
@@ -64,6 +66,24 @@ def _pages_in_order(source: PdfSource, progress: Progress | None) -> Iterator[Pa
         yield page
 
 
+def _parse_receipts(source: PdfSource, progress: Progress | None, sink: ExpenseSink | None) -> ReceiptsParser:
+    """Feed every page to the receipts parser; each expense goes to `sink` once its pages are all
+    read. Only the newest expense can still gain pages, so the ones before it are final."""
+    parser = ReceiptsParser()
+    given = 0
+    for page in _pages_in_order(source, progress):
+        parser.feed(page)
+        if sink is not None:
+            final = len(parser.result.receipts) - 1
+            for expense in parser.result.receipts[given:final]:
+                sink(source, expense)
+            given = max(given, final)
+    if sink is not None:
+        for expense in parser.result.receipts[given:]:
+            sink(source, expense)
+    return parser
+
+
 def extract_document(
     path: str | Path,
     *,
@@ -72,11 +92,14 @@ def extract_document(
     processes: int | None = None,
     progress: Progress | None = None,
     name: str | None = None,
+    expenses: ExpenseSink | None = None,
 ) -> Document:
     """Extract every transaction or expense of the PDF at `path`.
 
     Raises a `PermanentError` subclass for input that cannot be read; problems that leave the rest
     readable (a page that fails, totals that do not reconcile) are listed in the result instead.
+    `expenses` (receipts reports only) is handed each expense as soon as its last page is read,
+    with the open report, so a caller can start work on it while the rest is still being read.
     """
     layouts = load_layouts() if layouts is None else layouts
     processes = default_processes() if processes is None else processes
@@ -104,7 +127,7 @@ def extract_document(
             if result.period_start:
                 document.period_start, document.period_end = result.period_start, result.period_end
         else:
-            receipts = parse_receipts(_pages_in_order(source, progress))
+            receipts = _parse_receipts(source, progress, expenses).finish()
             document.receipts = receipts.receipts
             document.warnings = receipts.warnings
         if len(source.unreadable_pages) == source.page_count:

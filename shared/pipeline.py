@@ -12,6 +12,7 @@ from shared.layouts import StatementLayout
 from shared.match import reconcile
 from shared.models import Document, DocumentKind, Reconciliation
 from shared.report import write_reports
+from shared.report.receipt_cutter import ReceiptCutter
 from shared.settings import Settings
 
 Stage = Callable[[str], Callable[[int, int], None] | None]
@@ -35,29 +36,35 @@ def reconcile_files(
 ) -> tuple[Reconciliation, list[Path]]:
     """Extract a statement and/or a receipts report (kinds detected), match them, write the reports."""
     documents: dict[DocumentKind, tuple[Path, Document]] = {}
-    for path in files:
-        progress = stage(f"reading {path.name}") if stage else None
-        document = extract_document(path, password=password, layouts=layouts, progress=progress)
-        if document.kind in documents:
-            raise TooManyDocumentsError(
-                f"{path.name} and {documents[document.kind][0].name} are both a {document.kind.value} "
-                "document: give one statement and one receipts report"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # Receipt pages are cut while the receipts report is still being read (see receipt_cutter).
+    with ReceiptCutter(out_dir) as cutter:
+        for path in files:
+            progress = stage(f"reading {path.name}") if stage else None
+            document = extract_document(
+                path, password=password, layouts=layouts, progress=progress, expenses=cutter.sink
             )
-        documents[document.kind] = (path, document)
-    statement = documents.get(DocumentKind.CARDHOLDER_ACTIVITY)
-    receipts = documents.get(DocumentKind.RECEIPT_IMAGES)
-    result = reconcile(
-        statement[1] if statement else None,
-        receipts[1] if receipts else None,
-        aliases=aliases.load(),
-        settings=settings,
-    )
-    written = write_reports(
-        result,
-        out_dir,
-        receipts_pdf=receipts[0] if receipts else None,
-        settings=settings,
-        password=password,
-        progress=stage("cutting receipts") if stage else None,
-    )
+            if document.kind in documents:
+                raise TooManyDocumentsError(
+                    f"{path.name} and {documents[document.kind][0].name} are both a {document.kind.value} "
+                    "document: give one statement and one receipts report"
+                )
+            documents[document.kind] = (path, document)
+        statement = documents.get(DocumentKind.CARDHOLDER_ACTIVITY)
+        receipts = documents.get(DocumentKind.RECEIPT_IMAGES)
+        result = reconcile(
+            statement[1] if statement else None,
+            receipts[1] if receipts else None,
+            aliases=aliases.load(),
+            settings=settings,
+        )
+        written = write_reports(
+            result,
+            out_dir,
+            receipts_pdf=receipts[0] if receipts else None,
+            settings=settings,
+            password=password,
+            progress=stage("cutting receipts") if stage else None,
+            precut=cutter.finish(),
+        )
     return result, written

@@ -272,6 +272,14 @@ class PdfSource:
             del cache[key]
         self._cache_seen = len(cache)
 
+    def own_handle(self) -> None:
+        """Read through a file handle of this process's own, keeping all pypdf has parsed: for a
+        forked process, whose inherited handle shares its read position with the parent's."""
+        if isinstance(self._handle, io.BytesIO):
+            return  # a small file is in memory, which the fork copied rather than shared
+        self._handle = self.path.open("rb")
+        self._reader.stream = self._handle
+
     def close(self) -> None:
         """Release the file handle."""
         self._handle.close()

@@ -7,18 +7,18 @@ import datetime as dt
 import json
 import logging
 import tempfile
-import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 from shared.aliases import BlobAliasStore
+from shared.blob_io import zip_names
 from shared.errors import ExtractionGaveUpError, PermanentError, TransientError
-from shared.extract import extract_document
 from shared.match import reconcile
 from shared.models import Document, DocumentKind, Status
 from shared.report import REPORTS, write_reports
+from shared.sandbox import extract_sandboxed
 from shared.session_models import FileRecord, FileStatus, SessionManifest, SessionStatus, Summary, now
 from shared.sessions import (
     delete_session,
@@ -79,7 +79,8 @@ def extract_upload(storage: Storage, settings: Settings, blob_name: str) -> File
             return record  # removed meanwhile (session deleted): nothing to do
         record.uploaded = record.uploaded or now()
         try:
-            document = extract_document(local, name=record.name, processes=settings.extract_processes)
+            # In a child process under CPU, memory and time limits: a hostile file fails alone.
+            document = extract_sandboxed(local, settings, name=record.name)
         except PermanentError as exc:
             _fail_file(storage, settings, session_id, record=record, blob_name=blob_name, exc=exc)
             return record
@@ -195,31 +196,43 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
 
     statement_record = _latest(records, DocumentKind.CARDHOLDER_ACTIVITY)
     receipts_record = _latest(records, DocumentKind.RECEIPT_IMAGES)
-    statement = _load_document(storage, settings, session_id, statement_record)
-    receipts = _load_document(storage, settings, session_id, receipts_record)
-    result = reconcile(
-        statement, receipts, aliases=BlobAliasStore(storage, settings).load(), settings=settings
-    )
-    with scratch(settings) as folder:
-        receipts_pdf = None
+    zip_blob = report_blob(session_id, REPORTS["receipts"].file_name)
+    with scratch(settings) as folder, ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as pool:
+        receipts_pdf = download = None
         if receipts_record is not None:
+            # The receipts report, the one large blob, downloads while the results are read and
+            # matched and the reports that need no receipt pages are written.
             receipts_pdf = folder / "receipts.pdf"
-            storage.download_to(
-                settings.sessions_container, source_blob(session_id, receipts_record.id), receipts_pdf
-            )
+            source = source_blob(session_id, receipts_record.id)
+            download = pool.submit(storage.download_to, settings.sessions_container, source, receipts_pdf)
+        statement = _load_document(storage, settings, session_id, statement_record)
+        receipts = _load_document(storage, settings, session_id, receipts_record)
+        result = reconcile(
+            statement,
+            receipts,
+            aliases=BlobAliasStore(storage, settings, manifest.owner).load(),
+            settings=settings,
+        )
         out = folder / "reports"
         # The receipt PDFs stay inside the ZIP (one upload instead of a thousand); the API reads a
-        # single one out of it by ranged reads. The other reports upload side by side.
-        written = write_reports(result, out, receipts_pdf=receipts_pdf, settings=settings, keep_pdfs=False)
-        with zipfile.ZipFile(out / REPORTS["receipts"].file_name) as archive:
-            receipt_pdfs = sorted(archive.namelist())
+        # single one out of it by ranged reads. The ZIP uploads while it is being written; the
+        # other reports upload side by side once written.
+        written = write_reports(
+            result,
+            out,
+            receipts_pdf=receipts_pdf,
+            settings=settings,
+            keep_pdfs=False,
+            receipts_ready=download.result if download is not None else None,
+            receipts_zip=lambda stream: storage.put_stream(settings.sessions_container, zip_blob, stream),
+        )
 
         def publish(path: Path) -> None:
             relative = path.relative_to(out).as_posix()
             storage.put_file(settings.sessions_container, report_blob(session_id, relative), path)
 
-        with ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as pool:
-            list(pool.map(publish, written))
+        list(pool.map(publish, written))
+        receipt_pdfs = sorted(zip_names(storage, settings.sessions_container, zip_blob))
         storage.put_bytes(
             settings.sessions_container,
             report_blob(session_id, "result.json"),

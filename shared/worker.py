@@ -211,13 +211,16 @@ class ExtractWorker(Worker):
         self._failures: dict[str, int] = {}
 
     def work(self) -> bool:
-        """Every upload listed now that no other worker holds, in turn, until stopped."""
-        handled = False
+        """The first upload listed now that no other worker holds."""
         for info in list(self.storage.list(self.settings.uploads_container)):
             if self.stop.is_set():
                 break
-            handled |= self._take(info.name)
-        return handled
+            if self._take(info.name):
+                # Listed afresh for the next one: after a whole file, other replicas have taken or
+                # finished most of this listing, and claiming a file already done costs a claim, a
+                # record read and two deletes, where a listing is one request.
+                return True
+        return False
 
     def _take(self, blob_name: str) -> bool:
         try:

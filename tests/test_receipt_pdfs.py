@@ -1,8 +1,11 @@
-"""Receipt PDFs cut from a built Receipt Images Report: pages, names, untouched images, the ZIP."""
+"""Receipt PDFs cut from a built Receipt Images Report: pages, names, untouched images, the ZIP, and
+the same PDFs cut ahead while the report is read, or the ZIP streamed to an upload."""
 
 from __future__ import annotations
 
+import io
 import re
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -11,9 +14,12 @@ import pypdf
 import pytest
 from pypdf.generic import StreamObject
 
-from shared.models import Reconciliation
+from shared.extract import extract_document
+from shared.models import Expense, Reconciliation
+from shared.read import PdfSource
 from shared.report import REPORTS, write_reports
-from shared.report.receipt_pdfs import cut_receipts, receipt_file_name
+from shared.report.receipt_cutter import ReceiptCutter
+from shared.report.receipt_pdfs import PrecutReceipts, cut_receipts, planned_names, receipt_file_name
 from shared.settings import Settings
 from tests.builders import build_receipts
 from tests.builders.expenses import ExpenseMix
@@ -155,3 +161,123 @@ def test_unreadable_receipts_report_still_gives_the_other_reports(
     assert [p.name for p in paths] == [r.file_name for r in REPORTS.values()]
     assert "receipt PDFs not cut" in (tmp_path / "out" / "reconciliation.json").read_text("utf-8")
     assert seen[-1][0] == seen[-1][1]
+
+
+@pytest.fixture(scope="module")
+def large_receipts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """A receipts report over the in-memory limit, so it is read through a file handle."""
+    path = tmp_path_factory.mktemp("large") / "receipts.pdf"
+    mix = ExpenseMix(multi_page_rate=0.4, missing_attachment_rate=0.2, refund_rate=0.3)
+    return path, build_receipts(path, expenses=12, seed=8, target_mb=20, mix=mix)
+
+
+def test_each_expense_reaches_the_sink_once_with_all_its_pages(receipts: tuple[Path, Any]) -> None:
+    """The extraction hands over every expense exactly once, only when its last page has been read."""
+    seen: list[Expense] = []
+
+    def sink(source: PdfSource, expense: Expense) -> None:
+        seen.append(expense)
+
+    document = extract_document(receipts[0], expenses=sink)
+    assert seen == document.receipts
+    assert any(len(e.pages) > 1 for e in seen)
+
+
+def test_pdfs_cut_while_the_report_is_read_equal_those_cut_after(
+    large_receipts: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """PDFs cut ahead by a process forked from the extraction (reading the report through a handle
+    of its own) have the pages and images of those cut after matching, under the same names; the
+    scratch folder is gone afterwards."""
+    path, truth = large_receipts
+    assert path.stat().st_size > 16 * 2**20
+    rec = receipts_reconciliation(truth)
+    ahead, after = tmp_path / "ahead", tmp_path / "after"
+    ahead.mkdir()
+    with ReceiptCutter(ahead) as cutter:
+        document = extract_document(path, expenses=cutter.sink)
+        precut = cutter.finish()
+        assert set(precut.files) == {tuple(e.pages) for e in document.receipts}
+        cut_ahead = write_reports(rec, ahead, receipts_pdf=path, settings=Settings(), precut=precut)
+    cut_after = write_reports(rec, after, receipts_pdf=path, settings=Settings())
+    assert [p.relative_to(ahead) for p in cut_ahead] == [p.relative_to(after) for p in cut_after]
+    assert sorted(p.name for p in ahead.iterdir()) == sorted(p.name for p in after.iterdir())
+    for one, other in zip(cut_ahead, cut_after, strict=True):
+        if one.suffix == ".pdf":
+            pages = zip(pypdf.PdfReader(one).pages, pypdf.PdfReader(other).pages, strict=True)
+            for page, twin in pages:
+                assert [i._data for i in _images(page)] == [i._data for i in _images(twin)]
+    with zipfile.ZipFile(ahead / "receipts.zip") as archive:
+        assert sorted(archive.namelist()) == sorted(planned_names(rec).values())
+
+
+def test_a_pdf_that_could_not_be_cut_ahead_is_a_problem_line(
+    rec: Reconciliation, receipts: tuple[Path, Any], tmp_path: Path
+) -> None:
+    """An expense whose cut failed ahead gets no PDF and its transaction's problem line; the rest
+    are cut as usual."""
+    first = rec.transactions[0]
+    assert first.expense is not None
+    precut = PrecutReceipts(failures={tuple(first.expense.pages): "the page is damaged"})
+    result = cut_receipts(rec, receipts[0], tmp_path, precut=precut)
+    assert 0 not in result.files
+    assert len(result.files) == sum(rt.expense is not None for rt in rec.transactions) - 1
+    number = first.transaction.transaction_number
+    assert f"transaction {number}: no receipt PDF: the page is damaged" in result.problems
+
+
+def test_zip_streams_to_its_consumer_while_written(
+    rec: Reconciliation, receipts: tuple[Path, Any], tmp_path: Path
+) -> None:
+    """Given a consumer (an upload), the ZIP goes to it as a stream, whole and readable, and is
+    neither written to the folder nor among the paths returned."""
+    got = io.BytesIO()
+    paths = write_reports(
+        rec,
+        tmp_path,
+        receipts_pdf=receipts[0],
+        settings=Settings(),
+        keep_pdfs=False,
+        receipts_zip=lambda stream: shutil.copyfileobj(stream, got),
+    )
+    assert [p.name for p in paths] == [r.file_name for r in REPORTS.values() if r.name != "receipts"]
+    assert not (tmp_path / REPORTS["receipts"].file_name).exists()
+    with zipfile.ZipFile(got) as archive:
+        assert archive.testzip() is None
+        assert sorted(archive.namelist()) == sorted(planned_names(rec).values())
+        for info in archive.infolist():
+            assert info.compress_type == zipfile.ZIP_STORED
+            assert len(pypdf.PdfReader(io.BytesIO(archive.read(info))).pages) >= 1
+
+
+def test_a_failing_zip_consumer_fails_the_reports_and_nothing_hangs(
+    rec: Reconciliation, receipts: tuple[Path, Any], tmp_path: Path
+) -> None:
+    """An upload that gives up mid-ZIP raises its own error; the cutting process stops with it."""
+
+    def refuse(stream: Any) -> None:
+        stream.read(100)
+        raise OSError("upload refused")
+
+    with pytest.raises(OSError, match="upload refused"):
+        write_reports(
+            rec, tmp_path, receipts_pdf=receipts[0], settings=Settings(), keep_pdfs=False, receipts_zip=refuse
+        )
+
+
+def test_receipts_are_waited_for_before_they_are_opened(
+    rec: Reconciliation, receipts: tuple[Path, Any], tmp_path: Path
+) -> None:
+    """`receipts_ready` runs before the receipts report is read (a download finishing), so a report
+    that only lands then is cut in full."""
+    later = tmp_path / "later.pdf"
+    paths = write_reports(
+        rec,
+        tmp_path / "out",
+        receipts_pdf=later,
+        settings=Settings(),
+        receipts_ready=lambda: shutil.copyfile(receipts[0], later),
+    )
+    assert sum(p.parent.name == "receipts" for p in paths) == sum(
+        rt.expense is not None for rt in rec.transactions
+    )

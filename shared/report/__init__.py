@@ -17,25 +17,19 @@ masked the same way wherever it holds a run of digits shaped like a card number.
 
 from __future__ import annotations
 
-import logging
-import multiprocessing
-import zipfile
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from shared.errors import CcprocError
 from shared.models import Reconciliation
 from shared.report.csv_files import write_pvault_csv, write_transactions_csv
+from shared.report.cutting import Done, Forked, ZipConsumer, cutting
 from shared.report.json_file import write_reconciliation_json
-from shared.report.receipt_pdfs import ReceiptPdfs, cut_receipts, planned_names
+from shared.report.receipt_pdfs import PrecutReceipts, planned_names
 from shared.report.workbook import write_workbook
 from shared.settings import Settings
-
-logger = logging.getLogger(__name__)
 
 RECEIPTS_DIR = "receipts"
 
@@ -67,61 +61,6 @@ REPORTS: Mapping[str, ReportFile] = MappingProxyType(
 )
 
 
-class _Done:
-    """A result already at hand, with the interface of a future."""
-
-    def __init__(self, value: ReceiptPdfs) -> None:
-        self.value = value
-
-    def result(self) -> ReceiptPdfs:
-        return self.value
-
-
-def _cut_safely(  # noqa: PLR0917 — called positionally by the process pool
-    reconciliation: Reconciliation,
-    receipts_pdf: Path | None,
-    out_dir: Path,
-    password: str | None,
-    zip_path: Path,
-    keep_files: bool,
-) -> ReceiptPdfs:
-    """Cut the receipt PDFs and write the ZIP in the same pass (an empty ZIP without a report)."""
-    try:
-        with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_STORED) as archive:
-            if receipts_pdf is None:
-                return ReceiptPdfs()
-            return cut_receipts(
-                reconciliation,
-                receipts_pdf,
-                out_dir,
-                password=password,
-                archive=archive,
-                keep_files=keep_files,
-            )
-    except CcprocError as exc:
-        logger.warning("receipt PDFs not cut: %s", exc)
-        return ReceiptPdfs(problems=[f"receipt PDFs not cut: {exc}"])
-
-
-@contextmanager
-def _cutting(
-    reconciliation: Reconciliation,
-    receipts_pdf: Path | None,
-    out_dir: Path,
-    password: str | None,
-    *,
-    zip_path: Path,
-    keep_files: bool,
-) -> Iterator[Future[ReceiptPdfs] | _Done]:
-    """Receipt PDFs and their ZIP made in a forked process (where fork exists), as a future."""
-    args = (reconciliation, receipts_pdf, out_dir, password, zip_path, keep_files)
-    if receipts_pdf is None or "fork" not in multiprocessing.get_all_start_methods():
-        yield _Done(_cut_safely(*args))
-        return
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
-        yield pool.submit(_cut_safely, *args)
-
-
 def write_reports(
     reconciliation: Reconciliation,
     out_dir: Path,
@@ -131,6 +70,9 @@ def write_reports(
     password: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     keep_pdfs: bool = True,
+    precut: PrecutReceipts | None = None,
+    receipts_ready: Callable[[], object] | None = None,
+    receipts_zip: ZipConsumer | None = None,
 ) -> list[Path]:
     """Write every report of `REPORTS` into `out_dir` and the receipt PDFs into `out_dir/receipts/`.
 
@@ -139,7 +81,13 @@ def write_reports(
     (the reason is among the warnings of `reconciliation.json`). `password` opens an encrypted
     receipts report. `progress(done, total)` counts one step per matched expense and one per report
     file. Returns the paths written: the reports in `REPORTS` order, then the receipt PDFs.
-    `keep_pdfs=False` leaves the receipt PDFs inside the ZIP only.
+    `keep_pdfs=False` leaves the receipt PDFs inside the ZIP only. `precut`: receipt PDFs already
+    cut from `receipts_pdf` while it was read (`receipt_cutter`), moved into place, not cut again.
+
+    `receipts_ready` is waited for before `receipts_pdf` is opened (a download still under way):
+    the reports that need no receipts are written first, meanwhile. `receipts_zip` is handed the
+    ZIP as a stream while it is written (an upload, run in a thread here); it is then not written
+    into `out_dir` and not among the paths returned.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     matched = sum(rt.expense is not None for rt in reconciliation.transactions) if receipts_pdf else 0
@@ -156,22 +104,32 @@ def write_reports(
     # Cutting receipt pages (CPU-bound, the longest part) runs in a process of its own while this
     # one writes the other reports; both know the file names up front.
     planned = planned_names(reconciliation) if receipts_pdf is not None and matched else {}
-    cutting = _cutting(
-        reconciliation,
-        receipts_pdf if planned else None,
-        out_dir / RECEIPTS_DIR,
-        password,
-        zip_path=paths["receipts"],
-        keep_files=keep_pdfs,
-    )
-    with cutting as pending:
+    with ExitStack() as stack:
+
+        def start_cutting() -> Forked | Done:
+            if receipts_ready is not None:
+                receipts_ready()
+            return stack.enter_context(
+                cutting(
+                    reconciliation,
+                    receipts_pdf if planned else None,
+                    out_dir / RECEIPTS_DIR,
+                    password,
+                    zip_path=paths["receipts"],
+                    keep_files=keep_pdfs,
+                    precut=precut,
+                    zip_consumer=receipts_zip,
+                )
+            )
+
+        pending = None if receipts_ready else start_cutting()
         write_pvault_csv(reconciliation, paths["pvault"], settings.pvault)
         advance()
         write_workbook(reconciliation, paths["exceptions"], planned)
         advance()
         write_transactions_csv(reconciliation, paths["transactions"], planned)
         advance()
-        receipts = pending.result()
+        receipts = (pending or start_cutting()).result()
     advance(matched)
     names = receipts.names
     if names != planned:  # some pages could not be copied: name only the PDFs that exist
@@ -181,4 +139,5 @@ def write_reports(
     advance()
     write_reconciliation_json(reconciliation, paths["reconciliation"], names, receipts.problems)
     advance()
-    return [*paths.values(), *pdfs]
+    reports = [path for name, path in paths.items() if name != "receipts" or receipts_zip is None]
+    return [*reports, *pdfs]

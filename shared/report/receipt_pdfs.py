@@ -22,9 +22,11 @@ from __future__ import annotations
 import io
 import logging
 import re
+import shutil
 import unicodedata
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +88,15 @@ def planned_names(reconciliation: Reconciliation) -> dict[int, str]:
     }
 
 
+@dataclass(frozen=True)
+class PrecutReceipts:
+    """Receipt PDFs cut ahead of matching (`receipt_cutter`), each keyed by the report pages it holds."""
+
+    files: dict[tuple[int, ...], Path] = field(default_factory=dict)
+    failures: dict[tuple[int, ...], str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
 def cut_receipts(
     reconciliation: Reconciliation,
     receipts_pdf: Path,
@@ -95,23 +106,36 @@ def cut_receipts(
     progress: Callable[[int, int], None] | None = None,
     archive: zipfile.ZipFile | None = None,
     keep_files: bool = True,
+    precut: PrecutReceipts | None = None,
 ) -> ReceiptPdfs:
     """Write one PDF per matched expense into `out_dir`, its pages copied from `receipts_pdf`.
 
     An expense whose pages cannot be copied (outside the file, or damaged) gets no PDF and a line
     in `problems`; the others still come out. `password` opens an encrypted report.
     `progress(done, total)` is called after each expense. With `archive`, each PDF also goes into
-    that ZIP as it is made (no second read); `keep_files=False` writes the ZIP only.
+    that ZIP as it is made (no second read); `keep_files=False` writes the ZIP only. PDFs in
+    `precut` are moved into place rather than cut again; the report is opened only for the rest.
     """
     names = planned_names(reconciliation)
     matched = [(i, reconciliation.transactions[i]) for i in names]
     result = ReceiptPdfs()
     out_dir.mkdir(parents=True, exist_ok=True)
-    with PdfSource(receipts_pdf, password) as source:
+    ready = _Precut(precut or PrecutReceipts())
+    with ExitStack() as stack:
+        # Opened (once) only when some PDF is still to be cut; a report that cannot be opened
+        # raises here, before any PDF is written.
+        uncut = any(rt.expense and not ready.has(rt.expense.pages) for _, rt in matched)
+        source = stack.enter_context(PdfSource(receipts_pdf, password)) if uncut else None
         for done, (index, rt) in enumerate(matched, start=1):
             path = out_dir / names[index]
+            assert rt.expense is not None  # only matched transactions are named
             try:
-                data = _cut(source, rt)
+                if source is None or ready.has(rt.expense.pages):
+                    data = ready.take(rt.expense.pages, path if keep_files else None)
+                else:
+                    data = cut_pages(source, rt.expense.pages, rt.expense.expense_id)
+                    if keep_files:
+                        path.write_bytes(data)
             except CcprocError as exc:
                 problem = f"transaction {rt.transaction.transaction_number}: no receipt PDF: {exc}"
                 logger.warning(problem)
@@ -119,26 +143,56 @@ def cut_receipts(
             else:
                 result.names[index] = path.name
                 if keep_files:
-                    path.write_bytes(data)
                     result.files[index] = path
                 if archive is not None:
                     archive.writestr(path.name, data)
             if progress is not None:
                 progress(done, len(matched))
-        result.problems.extend(f"receipts report: {w}" for w in source.warnings)
+        warnings = [*ready.warnings, *(source.warnings if source is not None else [])]
+        result.problems.extend(f"receipts report: {w}" for w in warnings)
     return result
 
 
-def _cut(source: PdfSource, rt: ReconciledTransaction) -> bytes:
-    assert rt.expense is not None  # only matched transactions are cut
-    pages = rt.expense.pages
+class _Precut:
+    """The precut PDFs handed out to transactions: a PDF moves to its first transaction's file and is
+    copied from there for any later one (two transactions matched to one expense)."""
+
+    def __init__(self, precut: PrecutReceipts) -> None:
+        self._where = dict(precut.files)
+        self._failures = precut.failures
+        self._placed: set[tuple[int, ...]] = set()
+        self.warnings = precut.warnings
+
+    def has(self, pages: list[int]) -> bool:
+        key = tuple(pages)
+        return key in self._where or key in self._failures
+
+    def take(self, pages: list[int], path: Path | None) -> bytes:
+        """The PDF's bytes (small: one expense); with `path`, the PDF is also moved or copied there."""
+        key = tuple(pages)
+        if key in self._failures:
+            raise PermanentError(self._failures[key])
+        where = self._where[key]
+        if path is None:
+            return where.read_bytes()
+        if key in self._placed:
+            shutil.copyfile(where, path)
+        else:
+            shutil.move(where, path)  # a rename when both folders are on one filesystem
+            self._where[key] = path
+            self._placed.add(key)
+        return path.read_bytes()
+
+
+def cut_pages(source: PdfSource, pages: Sequence[int], expense_id: str) -> bytes:
+    """A new PDF of the given 1-based pages of `source`, as bytes (one expense's pages: small)."""
     outside = [p for p in pages if p > source.page_count]
     if outside:
         raise PermanentError(
-            f"expense {rt.expense.expense_id} names pages {outside} of a {source.page_count}-page report"
+            f"expense {expense_id} names pages {outside} of a {source.page_count}-page report"
         )
     # The report is opened once; the source keeps no large stream from one expense to the next.
     writer = source.copy_pages(pages)
-    buffer = io.BytesIO()  # one expense's pages: small
+    buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()

@@ -1,0 +1,171 @@
+"""Receipt PDFs cut while the receipts report is still being read, on a core that would sit idle.
+
+A receipts report is read page after page in one process (the parser needs its pages in order), so
+on a machine with more cores than that the others wait, and cutting every matched expense's pages
+afterwards was the longest part of writing the reports. The cut PDF does not depend on the match,
+only its file name does; so `ReceiptCutter` takes each expense from the extraction as soon as its
+last page is read (`extract_document(expenses=...)`) and cuts it in a forked process into a scratch
+folder, under a name of its own. Once matching has named the matched expenses' PDFs, `cut_receipts`
+only moves those files into place and stores them in the ZIP (`PrecutReceipts`).
+
+The process is forked from the extraction with the report already open and its page tree parsed
+(a third of a second for a month's report), and only takes a file handle of its own.
+
+Nothing here is needed for a correct result: an expense that was not cut ahead (the process could
+not be started, or broke) is cut the ordinary way at the end, and a failure never stops the
+extraction; an expense whose pages could not be copied is reported as it would have been then.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from types import TracebackType
+
+from shared.errors import CcprocError
+from shared.models import Expense
+from shared.read import PdfSource
+from shared.report.receipt_pdfs import PrecutReceipts, cut_pages
+
+logger = logging.getLogger(__name__)
+
+Key = tuple[int, ...]
+
+_source: PdfSource | None = None
+
+
+def _adopt_source(source: PdfSource) -> None:
+    """Worker initialiser: the extraction's open report, inherited through the fork (initializer
+    arguments are not pickled when a process is forked), read through a handle of its own."""
+    global _source  # noqa: PLW0603 — one open report per worker process is the point
+    source.own_handle()
+    _source = source
+
+
+# Expenses go to the process in small batches: one task each would cost a fifth of a second of
+# pickling and wake-ups for a month's report; a batch is a few milliseconds of cutting.
+BATCH = 8
+
+Job = tuple[Key, str, str]  # pages, expense id, target file
+Outcome = tuple[Key, str | None, list[str]]  # pages, the failure's reason if any, report warnings
+
+
+def _cut_to_files(jobs: list[Job]) -> list[Outcome]:
+    """Worker task: each expense's pages into its target file."""
+    source = _source
+    if source is None:
+        raise RuntimeError("_adopt_source was not run in this process")
+    outcomes: list[Outcome] = []
+    for pages, expense_id, target in jobs:
+        before = len(source.warnings)
+        try:
+            Path(target).write_bytes(cut_pages(source, pages, expense_id))
+        except CcprocError as exc:
+            outcomes.append((pages, str(exc), source.warnings[before:]))
+        else:
+            outcomes.append((pages, None, source.warnings[before:]))
+    return outcomes
+
+
+class ReceiptCutter:
+    """Expenses in as the extraction finds them, cut by one forked process; `finish()` hands the
+    PDFs over. Used as a context manager: leaving it stops the process and removes its folder."""
+
+    def __init__(self, scratch_parent: Path) -> None:
+        """PDFs go into a new folder inside `scratch_parent` (the reports' folder, so that moving a PDF
+        into place is a rename)."""
+        self._parent = scratch_parent
+        self._report: PdfSource | None = None
+        self._folder: Path | None = None
+        self._cleanup: tempfile.TemporaryDirectory[str] | None = None
+        self._pool: ProcessPoolExecutor | None = None
+        self._targets: dict[Key, Path] = {}
+        self._batch: list[Job] = []
+        self._futures: list[Future[list[Outcome]]] = []
+
+    @property
+    def sink(self) -> Callable[[PdfSource, Expense], None] | None:
+        """What `extract_document(expenses=...)` is given: None where a process cannot be forked
+        (the PDFs are then all cut at the end)."""
+        return self._add if "fork" in multiprocessing.get_all_start_methods() else None
+
+    def _add(self, report: PdfSource, expense: Expense) -> None:
+        if self._report is None:
+            self._start(report)
+        if report is not self._report or self._folder is None:
+            return  # not cutting ahead: a second receipts report (refused once read), or no folder
+        key = tuple(expense.pages)
+        if key in self._targets:
+            return  # two expenses on one page: one PDF serves both
+        self._targets[key] = target = self._folder / f"{len(self._targets)}.pdf"
+        self._batch.append((key, expense.expense_id, str(target)))
+        if len(self._batch) >= BATCH:
+            self._submit()
+
+    def _submit(self) -> None:
+        if self._pool is not None and self._batch:
+            try:
+                self._futures.append(self._pool.submit(_cut_to_files, self._batch))
+            except Exception as exc:  # noqa: BLE001 — a broken pool: the rest are cut at the end
+                logger.warning("receipt PDFs no longer cut ahead: %s", exc)
+                self._shutdown()
+        self._batch = []
+
+    def _start(self, report: PdfSource) -> None:
+        self._report = report
+        try:
+            self._cleanup = tempfile.TemporaryDirectory(prefix=".receipts-", dir=self._parent)
+        except OSError as exc:
+            logger.warning("receipt PDFs not cut ahead: %s", exc)
+            return
+        self._folder = Path(self._cleanup.name)
+        self._pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_adopt_source,
+            initargs=(report,),
+        )
+
+    def finish(self) -> PrecutReceipts:
+        """Wait for every cut; what came out (empty when nothing was cut ahead)."""
+        self._submit()
+        precut = PrecutReceipts()
+        for future in self._futures:
+            try:
+                outcomes = future.result()
+            except Exception as exc:  # noqa: BLE001 — anything left uncut is cut again at the end
+                logger.warning("receipt PDFs not cut ahead, to be cut at the end: %s", exc)
+                continue
+            for key, failure, warnings in outcomes:
+                precut.warnings.extend(warnings)
+                if failure is None:
+                    precut.files[key] = self._targets[key]
+                else:
+                    precut.failures[key] = failure
+        self._shutdown()
+        self._report = None  # closed by the extraction by now; nothing of it is needed here
+        return precut
+
+    def _shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def close(self) -> None:
+        """Stop the process and remove the folder with whatever PDFs are still in it."""
+        self._shutdown()
+        if self._cleanup is not None:
+            self._cleanup.cleanup()
+            self._cleanup = self._folder = None
+
+    def __enter__(self) -> ReceiptCutter:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
