@@ -50,7 +50,7 @@ def _adopt_source(source: PdfSource) -> None:
 # pickling and wake-ups for a month's report; a batch is a few milliseconds of cutting.
 BATCH = 8
 
-Job = tuple[Key, str, str]  # pages, expense id, target file
+Job = tuple[Key, str, str, tuple[int, ...]]  # pages, expense id, target file, pages to redact
 Outcome = tuple[Key, str | None, list[str]]  # pages, the failure's reason if any, report warnings
 
 
@@ -60,10 +60,10 @@ def _cut_to_files(jobs: list[Job]) -> list[Outcome]:
     if source is None:
         raise RuntimeError("_adopt_source was not run in this process")
     outcomes: list[Outcome] = []
-    for pages, expense_id, target in jobs:
+    for pages, expense_id, target, redact in jobs:
         before = len(source.warnings)
         try:
-            Path(target).write_bytes(cut_pages(source, pages, expense_id))
+            Path(target).write_bytes(cut_pages(source, pages, expense_id, redact))
         except CcprocError as exc:
             outcomes.append((pages, str(exc), source.warnings[before:]))
         else:
@@ -102,7 +102,7 @@ class ReceiptCutter:
         if key in self._targets:
             return  # two expenses on one page: one PDF serves both
         self._targets[key] = target = self._folder / f"{len(self._targets)}.pdf"
-        self._batch.append((key, expense.expense_id, str(target)))
+        self._batch.append((key, expense.expense_id, str(target), tuple(expense.card_number_pages)))
         if len(self._batch) >= BATCH:
             self._submit()
 

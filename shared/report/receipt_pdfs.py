@@ -34,6 +34,7 @@ from shared.errors import CcprocError, PermanentError
 from shared.models import ReconciledTransaction, Reconciliation
 from shared.read import PdfSource
 from shared.report.fields import employee_label, money, redact
+from shared.report.redact import redact_page
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +134,9 @@ def cut_receipts(
                 if source is None or ready.has(rt.expense.pages):
                     data = ready.take(rt.expense.pages, path if keep_files else None)
                 else:
-                    data = cut_pages(source, rt.expense.pages, rt.expense.expense_id)
+                    data = cut_pages(
+                        source, rt.expense.pages, rt.expense.expense_id, rt.expense.card_number_pages
+                    )
                     if keep_files:
                         path.write_bytes(data)
             except CcprocError as exc:
@@ -184,8 +187,14 @@ class _Precut:
         return path.read_bytes()
 
 
-def cut_pages(source: PdfSource, pages: Sequence[int], expense_id: str) -> bytes:
-    """A new PDF of the given 1-based pages of `source`, as bytes (one expense's pages: small)."""
+def cut_pages(
+    source: PdfSource, pages: Sequence[int], expense_id: str, card_number_pages: Sequence[int] = ()
+) -> bytes:
+    """A new PDF of the given 1-based pages of `source`, as bytes (one expense's pages: small).
+
+    Pages listed in `card_number_pages` (those the extraction saw a card number on) have it masked, or are
+    withheld when it cannot be masked in place (`shared.report.redact`).
+    """
     outside = [p for p in pages if p > source.page_count]
     if outside:
         raise PermanentError(
@@ -193,6 +202,10 @@ def cut_pages(source: PdfSource, pages: Sequence[int], expense_id: str) -> bytes
         )
     # The report is opened once; the source keeps no large stream from one expense to the next.
     writer = source.copy_pages(pages)
+    for position, number in enumerate(pages):
+        if number in card_number_pages:
+            outcome = redact_page(writer.pages[position])
+            logger.info("expense %s: page %d shows a card number: %s", expense_id, number, outcome.value)
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
