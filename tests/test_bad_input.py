@@ -23,18 +23,11 @@ from shared.errors import (
     WrongPasswordError,
 )
 from shared.extract import extract_document
+from tests.builders.hostile import STATEMENT_LINES
 from tests.conftest import WritePdf, write_image_only_pdf
 
-STATEMENT_PAGE = [
-    "Cardholder Activity Report General",
-    "Card Number: 999999XXXXXX0001 ANYTOWN, TX 77000-0000",
-    "Cardholder Name: JANEDOE",
-    "Employee ID: 100001",
-    "03/03/2025 03/04/2025 N 000111001 WIDGETWORKS SUPPLY KATY, TX MISC OOTTHHEERR 412.50000 1.00 "
-    "$412.50 $0.00 $412.50",
-    "Transaction Totals: $412.50 $0.00 $412.50",
-    "Totals For Card Nbr: 999999XXXXXX0001 $412.50",
-]
+# One page of a valid statement, as text lines (shared with the hostile corpus).
+STATEMENT_PAGE = STATEMENT_LINES
 
 
 @pytest.fixture

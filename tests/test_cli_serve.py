@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,30 +43,41 @@ def request(url: str, method: str = "GET", headers: dict[str, str] | None = None
         return error.code, json.loads(error.read())
 
 
-@pytest.fixture
-def api(azurite: Azurite) -> Iterator[str]:
-    """`ccproc api` on a free loopback port, keys from CCPROC_API_KEYS."""
+@contextmanager
+def serving(azurite: Azurite, keys: str) -> Iterator[str]:
+    """`ccproc api` on a free loopback port with CCPROC_API_KEYS=`keys`, until the block ends."""
     port = free_port()
     process = subprocess.Popen(
         [CCPROC, "api", "--port", str(port)],
-        env=env_for(azurite, CCPROC_API_KEYS="k1,k2"),
+        env=env_for(azurite, CCPROC_API_KEYS=keys),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if request(f"{base}/api/health")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("ccproc api did not start")
+        deadline = time.monotonic() + 30
+        while not _up(base):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("ccproc api did not start")
+            time.sleep(0.1)
         yield base
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def _up(base: str) -> bool:
+    try:
+        return request(f"{base}/api/health")[0] == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def api(azurite: Azurite) -> Iterator[str]:
+    """`ccproc api` on a free loopback port, keys from CCPROC_API_KEYS."""
+    with serving(azurite, "k1,k2") as base:
+        yield base
 
 
 def test_api_serves_the_same_routes_with_keys(api: str) -> None:

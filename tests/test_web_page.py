@@ -30,7 +30,7 @@ from reportlab.pdfgen import canvas
 
 from tests.azurite import Azurite, free_port
 from tests.builders.month import build_month
-from tests.test_cli_serve import env_for, request
+from tests.test_cli_serve import serving
 
 CCPROC = str(Path(sys.executable).with_name("ccproc"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -464,31 +464,8 @@ def test_a_stopped_upload_can_be_removed_and_the_rest_goes_on(
 @pytest.fixture
 def keyed(azurite: Azurite) -> Iterator[str]:
     """`ccproc api` as deployed: keys from CCPROC_API_KEYS required on every API route."""
-    port = free_port()
-    process = subprocess.Popen(
-        [CCPROC, "api", "--port", str(port)],
-        env=env_for(azurite, CCPROC_API_KEYS="right-key"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while not _up(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("ccproc api did not start")
-            time.sleep(0.2)
+    with serving(azurite, "right-key") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
-def _up(url: str) -> bool:
-    try:
-        return request(f"{url}/api/health")[0] == 200
-    except OSError:
-        return False
 
 
 def test_with_keys_the_page_asks_for_one_and_sends_it_in_a_header(keyed: str, page: Any) -> None:
