@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 FILES ?=
 OUT ?= out
 
-.PHONY: setup run test lint typecheck unit bench golden clean
+.PHONY: setup run test lint typecheck unit bench soak golden clean
 
 NODE_STAMP := node_modules/.installed
 
@@ -65,6 +65,11 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.reconcile
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.workers
+
+# Reliability under faults and load (workers killed, Azurite restarted, storage errors, duplicate
+# events, 50 sessions at once against `ccproc dev`); one table, exit 1 if anything is lost. ~4 min.
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak
 
 golden: $(STAMP)
 	$(BIN)/python -m tests.builders golden

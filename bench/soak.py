@@ -3,7 +3,8 @@ and tests/test_load.py with larger counts, in one run of under ten minutes on tw
 
 * workers SIGKILLed at a random point of a session (one kill per session), and started again;
 * Azurite stopped mid-session and started again on the same ports with its data;
-* transient storage errors injected at the gateway (FlakyStorage under RetryingStorage);
+* transient storage errors injected at the gateway (FlakyStorage under RetryingStorage), with the
+  steps driven as the Functions host drives them and with the two workers;
 * each blob event delivered twice (in turn and at once) and a results message redelivered;
 * sessions submitted at once over HTTP to a real `ccproc dev` (no 5xx allowed).
 
@@ -29,7 +30,7 @@ from typing import Any
 
 from tests.azurite import Azurite
 from tests.builders.month import build_month
-from tests.faults import Outcome, duplicate_run, flaky_run, kill_run, restart_run
+from tests.scenarios import Outcome, duplicate_run, flaky_run, kill_run, restart_run
 from tests.test_load import percentile, run_load
 
 Month = tuple[Path, dict[str, Any]]
@@ -79,33 +80,50 @@ def kills(connection: str, scratch: Path, months: list[Month], runs: int, parall
         month, truth = months[n % len(months)]
         return kill_run(connection, folder, month, truth, seed=1000 + n, window=4.0)
 
+    late = 0
     with ThreadPoolExecutor(max_workers=parallel) as pool:
-        for found, _what in pool.map(one, range(runs)):
+        for found, what in pool.map(one, range(runs)):
             row.add(found, faults=1)
-    row.seconds, row.note = time.monotonic() - started, f"{parallel} at a time"
+            late += "after the session ended" in what
+    row.seconds = time.monotonic() - started
+    row.note = f"{parallel} at a time; {runs - late} of {runs} mid-session"
     return row
 
 
 def restarts(scratch: Path, months: list[Month], runs: int) -> Row:
     """`runs` sessions, each with Azurite stopped for 3 s at a random point."""
     row, started = Row("Azurite restart"), time.monotonic()
+    late = 0
     for n in range(runs):
         folder = scratch / f"restart-{n}"
         folder.mkdir()
         month, truth = months[n % len(months)]
-        found, _when = restart_run(folder, month, truth, seed=2000 + n, down=3.0)
+        found, when = restart_run(folder, month, truth, seed=2000 + n, down=3.0)
         row.add(found, faults=1)
-    row.seconds, row.note = time.monotonic() - started, "down 3 s each"
+        late += "after the session ended" in when
+    row.seconds = time.monotonic() - started
+    row.note = f"down 3 s each; {runs - late} of {runs} mid-session"
     return row
 
 
-def storage_errors(connection: str, scratch: Path, months: list[Month], runs: int, rate: float) -> Row:
-    """`runs` sessions with `rate` of the storage calls failing (a third of them after running)."""
-    row, started = Row("storage errors"), time.monotonic()
+def storage_errors(
+    connection: str, scratch: Path, months: list[Month], runs: int, rate: float, *, workers: bool
+) -> Row:
+    """`runs` sessions with `rate` of the storage calls failing (a third of them after running),
+    driven through the steps as the Functions host does, or by the workers."""
+    row, started = Row(f"storage errors, {'workers' if workers else 'steps'}"), time.monotonic()
     swept = 0
     for n in range(runs):
         month, truth = months[n % len(months)]
-        found, injected = flaky_run(connection, scratch, month, truth, rate=rate, seed=3000 + n)
+        found, injected = flaky_run(
+            connection,
+            scratch,
+            month,
+            truth,
+            rate=rate,
+            seed=(4000 if workers else 3000) + n,
+            workers=workers,
+        )
         row.add(found, faults=injected)
         swept += found.swept
     row.seconds = time.monotonic() - started
@@ -154,11 +172,11 @@ def print_table(rows: list[Row]) -> Row:
             setattr(total, name, getattr(total, name) + getattr(row, name))
         total.times += row.times
         total.problems += row.problems
-    head = f"{'scenario':<20} {'sessions':>8} {'done':>5} {'failed':>6} {'faults':>6} {'lost':>5} {'dups':>5}"
+    head = f"{'scenario':<24} {'sessions':>8} {'done':>5} {'failed':>6} {'faults':>6} {'lost':>5} {'dups':>5}"
     print(f"{head} {'p50 s':>6} {'p95 s':>6} {'wall s':>7}  note")
     for row in [*rows, total]:
         print(
-            f"{row.scenario:<20} {row.sessions:>8} {row.completed:>5} {row.failed:>6} {row.faults:>6} "
+            f"{row.scenario:<24} {row.sessions:>8} {row.completed:>5} {row.failed:>6} {row.faults:>6} "
             f"{row.lost:>5} {row.duplicates:>5} {percentile(row.times, 0.5):>6.1f} "
             f"{percentile(row.times, 0.95):>6.1f} {row.seconds:>7.0f}  {row.note}"
         )
@@ -171,6 +189,7 @@ def main() -> int:
     parser.add_argument("--parallel", type=int, default=4, help="kill runs side by side")
     parser.add_argument("--restarts", type=int, default=3, help="sessions with Azurite restarted")
     parser.add_argument("--flaky", type=int, default=10, help="sessions over failing storage calls")
+    parser.add_argument("--flaky-workers", type=int, default=5, help="the same, run by the workers")
     parser.add_argument("--rate", type=float, default=0.2, help="share of storage calls that fail")
     parser.add_argument("--duplicates", type=int, default=3, help="rounds of doubled events")
     parser.add_argument("--load", type=int, default=50, help="sessions submitted at once over HTTP")
@@ -189,7 +208,12 @@ def main() -> int:
         rows = []
         with Azurite() as azurite:
             rows.append(kills(azurite.connection_string, scratch, months, args.kills, args.parallel))
-            rows.append(storage_errors(azurite.connection_string, scratch, months, args.flaky, args.rate))
+            for workers, runs in ((False, args.flaky), (True, args.flaky_workers)):
+                rows.append(
+                    storage_errors(
+                        azurite.connection_string, scratch, months, runs, args.rate, workers=workers
+                    )
+                )
             rows.append(duplicates(azurite.connection_string, scratch, months, args.duplicates))
         rows.append(restarts(scratch, months, args.restarts))
         rows.append(load(scratch, months, args.load))

@@ -44,6 +44,7 @@ from azure.storage.queue import (
     TextBase64EncodePolicy,
 )
 
+from shared.retrying import RetryingStorage
 from shared.settings import Settings
 from shared.storage import (
     CREATE_ONLY,
@@ -441,11 +442,11 @@ class AzureStorage:
             return client.get_queue_properties().approximate_message_count or 0
 
 
-def storage_from_settings(settings: Settings) -> AzureStorage:
+def storage_from_settings(settings: Settings) -> RetryingStorage:
     """The gateway the settings describe: a connection string, or an account URL and the workload's
-    Azure identity (no key anywhere)."""
+    Azure identity (no key anywhere); transient failures retried with backoff (`shared.retrying`)."""
     if settings.storage_connection:
-        return AzureStorage(settings.storage_connection)
+        return RetryingStorage(AzureStorage(settings.storage_connection), settings)
     if settings.azure_storage_account_url:
-        return AzureStorage.with_identity(settings.azure_storage_account_url)
+        return RetryingStorage(AzureStorage.with_identity(settings.azure_storage_account_url), settings)
     raise ValueError("set AzureWebJobsStorage (a connection string) or AZURE_STORAGE_ACCOUNT_URL")

@@ -64,6 +64,17 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=90, ge=1)
     orphan_upload_hours: int = Field(default=24, ge=1)
     max_dequeue_count: int = Field(default=5, ge=1, description="tries of a results message before poison")
+    # Retries of a storage call that failed transiently (shared.retrying), on top of the SDK's own:
+    # bounded well inside a claim's lease term (30 s, renewed every 10 s), so a retried renewal
+    # still lands before the claim lapses.
+    storage_retry_attempts: int = Field(default=6, ge=1, description="tries of one storage call")
+    storage_retry_seconds: float = Field(
+        default=8, gt=0, description="no new try of one storage call after this long"
+    )
+    storage_retry_first_wait_seconds: float = Field(
+        default=0.1, gt=0, description="pause before the first retry; it doubles (jittered) after"
+    )
+    storage_retry_max_wait_seconds: float = Field(default=2, gt=0, description="longest pause between tries")
     sweep_schedule: str = "0 0 3 * * *"
     extract_processes: int | None = Field(
         default=None, description="processes for long statements; cores if unset"

@@ -26,11 +26,13 @@ from shared.sessions import (
     load_record,
     load_records,
     parse_upload_blob,
+    record_blob,
     report_blob,
     result_blob,
     save_record,
     source_blob,
     update_manifest,
+    upload_blob,
 )
 from shared.settings import Settings
 from shared.storage import NotFoundError, Storage
@@ -69,7 +71,11 @@ def extract_upload(storage: Storage, settings: Settings, blob_name: str) -> File
             return None
         record = FileRecord(id=file_id, name=name, status=FileStatus.UPLOADED)
     if record.status.terminal:
-        storage.delete(settings.uploads_container, blob_name)  # a duplicate event: finish the cleanup only
+        # A repeated event. An upload still there means the try that finished the file died before
+        # its clean-up, perhaps before its results message went: send it (a second one is harmless).
+        if _exists(storage, settings.uploads_container, blob_name):
+            storage.send(settings.results_queue, _message(session_id, file_id))
+            storage.delete(settings.uploads_container, blob_name)
         return record
     with scratch(settings) as folder:
         local = folder / "upload.pdf"
@@ -92,12 +98,16 @@ def extract_upload(storage: Storage, settings: Settings, blob_name: str) -> File
         )
         if document.kind is DocumentKind.RECEIPT_IMAGES:
             # Kept for cutting receipt pages at the end: a server-side copy, no second upload.
-            storage.copy(
-                settings.uploads_container,
-                blob_name,
-                settings.sessions_container,
-                source_blob(session_id, file_id),
-            )
+            try:
+                storage.copy(
+                    settings.uploads_container,
+                    blob_name,
+                    settings.sessions_container,
+                    source_blob(session_id, file_id),
+                )
+            except NotFoundError:
+                return record  # a repeated event racing this one finished the file and removed it
+
     record.status, record.extracted, record.kind, record.pages = (
         FileStatus.EXTRACTED,
         now(),
@@ -347,6 +357,16 @@ def sweep(storage: Storage, settings: Settings, at: dt.datetime | None = None) -
             if record is not None and record.status is FileStatus.AWAITING_UPLOAD:
                 _fail_orphan(storage, settings, session_id, record, "the upload URL was never used")
                 orphans += 1
+            elif record is not None and record.status is FileStatus.UPLOADED:
+                upload = upload_blob(session_id, record.id, record.name)
+                if not _exists(storage, settings.uploads_container, upload):
+                    # Written by an upload request that then failed (storage failing for the upload
+                    # and its clean-up): its client was told and sent the file again. Removed, as
+                    # `remove_file` would, so the session stops waiting for it.
+                    storage.delete(settings.sessions_container, record_blob(session_id, record.id))
+                    storage.send(settings.results_queue, _message(session_id, None))
+                    log.warning("session %s: %s removed: its upload never came", session_id, record.name)
+                    orphans += 1
     for info in list(storage.list(settings.uploads_container)):
         if info.last_modified < stale:
             storage.delete(settings.uploads_container, info.name)
@@ -376,6 +396,14 @@ def sweep(storage: Storage, settings: Settings, at: dt.datetime | None = None) -
         "orphaned_uploads": orphans,
         **{f"bytes_{k}": v for k, v in used.items()},
     }
+
+
+def _exists(storage: Storage, container: str, name: str) -> bool:
+    try:
+        storage.info(container, name)
+    except NotFoundError:
+        return False
+    return True
 
 
 def _fail_orphan(

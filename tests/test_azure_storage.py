@@ -277,9 +277,12 @@ def test_settings_choose_the_gateway() -> None:
     from shared.azure_storage import AzureStorage, storage_from_settings
     from shared.settings import Settings
 
-    keyed = storage_from_settings(Settings(storage_connection="UseDevelopmentStorage=true"))
+    keyed = storage_from_settings(Settings(storage_connection="UseDevelopmentStorage=true")).inner
+    assert isinstance(keyed, AzureStorage)
     assert keyed._blobs.account_name == "devstoreaccount1"
-    keyless = storage_from_settings(Settings(azure_storage_account_url="https://acct.blob.core.windows.net"))
+    keyless = storage_from_settings(
+        Settings(azure_storage_account_url="https://acct.blob.core.windows.net")
+    ).inner
     assert isinstance(keyless, AzureStorage)
     assert keyless._queues.url.startswith("https://acct.queue.core.windows.net")
     assert not getattr(keyless._blobs.credential, "account_key", None)
