@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import secrets
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from reportlab.pdfgen import canvas
 from shared.azure_storage import AzureStorage
 from shared.settings import Settings
 from tests.azurite import Azurite, AzuriteError
+from tests.scenarios import fresh_settings
 
 WritePdf = Callable[..., Path]
 
@@ -103,11 +103,4 @@ def indexed_functions() -> dict[str, Any]:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Container and queue names of their own for each test, so tests never see each other's data."""
-    tag = secrets.token_hex(4)
-    return Settings(
-        uploads_container=f"uploads-{tag}",
-        sessions_container=f"sessions-{tag}",
-        results_queue=f"results-{tag}",
-        temp_storage_path=tmp_path,
-        extract_processes=1,
-    )
+    return fresh_settings(tmp_path)
