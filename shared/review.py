@@ -7,8 +7,6 @@ Like `shared.sessions`, each is a function of (storage, settings, input) and tak
 
 from __future__ import annotations
 
-import json
-
 from pydantic import Field
 
 from shared.models import ReconciledTransaction, Reconciliation
@@ -21,6 +19,7 @@ from shared.sessions import (
     load_manifest,
     load_records,
     reconciliation,
+    results_message,
     session_name,
     update_manifest,
     view,
@@ -97,5 +96,5 @@ def reconcile_again(
         return True
 
     manifest = update_manifest(storage, settings, session_id, change, owner=owner)
-    storage.send(settings.results_queue, json.dumps({"session": session_id, "file": None}))
+    storage.send(settings.results_queue, results_message(session_id))
     return view(manifest, load_records(storage, settings, session_id))

@@ -165,6 +165,11 @@ def parse_upload_blob(blob_name: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
+def results_message(session_id: str, file_id: str | None = None) -> str:
+    """The results-queue message that makes the queue step look at a session (after `file_id`, if any)."""
+    return json.dumps({"session": session_id, "file": file_id})
+
+
 def manifest_blob(session_id: str) -> str:
     return f"{session_id}/manifest.json"
 
@@ -432,7 +437,7 @@ def remove_file(
     storage.delete(settings.uploads_container, upload_blob(session_id, record.id, record.name))
     storage.delete(settings.sessions_container, record_blob(session_id, record.id))
     # A processing session may have been waiting only for this file: let the queue step look again.
-    storage.send(settings.results_queue, json.dumps({"session": session_id, "file": None}))
+    storage.send(settings.results_queue, results_message(session_id))
     return record
 
 
@@ -454,7 +459,7 @@ def request_processing(
         return True
 
     manifest = update_manifest(storage, settings, session_id, change, owner=owner)
-    storage.send(settings.results_queue, json.dumps({"session": session_id, "file": None}))
+    storage.send(settings.results_queue, results_message(session_id))
     return view(manifest, records)
 
 

@@ -29,6 +29,7 @@ from shared.sessions import (
     record_blob,
     report_blob,
     result_blob,
+    results_message,
     save_record,
     source_blob,
     update_manifest,
@@ -47,10 +48,6 @@ def scratch(settings: Settings) -> Iterator[Path]:
     """A private folder on local disk for one step, removed when the step ends."""
     with tempfile.TemporaryDirectory(prefix="ccproc-", dir=settings.temp_storage_path) as folder:
         yield Path(folder)
-
-
-def _message(session_id: str, file_id: str | None) -> str:
-    return json.dumps({"session": session_id, "file": file_id})
 
 
 # -- extract -------------------------------------------------------------------------------
@@ -74,7 +71,7 @@ def extract_upload(storage: Storage, settings: Settings, blob_name: str) -> File
         # A repeated event. An upload still there means the try that finished the file died before
         # its clean-up, perhaps before its results message went: send it (a second one is harmless).
         if _exists(storage, settings.uploads_container, blob_name):
-            storage.send(settings.results_queue, _message(session_id, file_id))
+            storage.send(settings.results_queue, results_message(session_id, file_id))
             storage.delete(settings.uploads_container, blob_name)
         return record
     with scratch(settings) as folder:
@@ -120,7 +117,7 @@ def extract_upload(storage: Storage, settings: Settings, blob_name: str) -> File
     record.expenses = len(document.receipts) if document.kind is DocumentKind.RECEIPT_IMAGES else None
     record.checks, record.warnings = len(document.checks), len(document.warnings)
     save_record(storage, settings, session_id, record)
-    storage.send(settings.results_queue, _message(session_id, file_id))
+    storage.send(settings.results_queue, results_message(session_id, file_id))
     storage.delete(settings.uploads_container, blob_name)
     log.info(
         "session %s: %s extracted (%s, %s pages)",
@@ -163,7 +160,7 @@ def _fail_file(
         f"{session_id}/failed/{record.id}/{record.name}",
     )
     save_record(storage, settings, session_id, record)
-    storage.send(settings.results_queue, _message(session_id, record.id))
+    storage.send(settings.results_queue, results_message(session_id, record.id))
     storage.delete(settings.uploads_container, blob_name)
     log.warning("session %s: %s failed: %s", session_id, record.name, exc.message)
 
@@ -364,7 +361,7 @@ def sweep(storage: Storage, settings: Settings, at: dt.datetime | None = None) -
                     # and its clean-up): its client was told and sent the file again. Removed, as
                     # `remove_file` would, so the session stops waiting for it.
                     storage.delete(settings.sessions_container, record_blob(session_id, record.id))
-                    storage.send(settings.results_queue, _message(session_id, None))
+                    storage.send(settings.results_queue, results_message(session_id))
                     log.warning("session %s: %s removed: its upload never came", session_id, record.name)
                     orphans += 1
     for info in list(storage.list(settings.uploads_container)):

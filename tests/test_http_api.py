@@ -251,6 +251,7 @@ def test_delete_session_removes_all_its_blobs(
 
 # -- streaming under an ASGI server ---------------------------------------------------------------
 CHUNK = 64 * 1024
+PDF_TYPE = b"application/pdf"
 
 
 class _Spy:
@@ -268,84 +269,26 @@ class _Spy:
         return str(self._storage.put_bytes(container, name, data, **kwargs))
 
 
-async def _asgi_put(app: FastAPI, path: str, body: bytes, pulled: list[int]) -> tuple[int, Any]:
-    """PUT `body` in 64 KiB chunks without a Content-Length, as uvicorn delivers a chunked request."""
-    chunks = [body[i : i + CHUNK] for i in range(0, len(body), CHUNK)]
-    messages = iter([{"type": "http.request", "body": c, "more_body": True} for c in chunks])
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        message = next(messages, {"type": "http.request", "body": b"", "more_body": False})
-        pulled[0] += 1
-        return message
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.4"},
-        "http_version": "1.1",
-        "method": "PUT",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"content-type", b"application/pdf"), (b"transfer-encoding", b"chunked")],
-        "server": ("localhost", 80),
-        "client": ("127.0.0.1", 50000),
-    }
-    await app(scope, receive, send)  # type: ignore[arg-type]
-    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
-    return status, json.loads(b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"))
-
-
-def _big_pdf(size: int) -> bytes:
-    return b"%PDF-1.7\n" + bytes(range(256)) * (size // 256)
-
-
-def test_body_streams_to_storage_chunk_by_chunk(storage: AzureStorage, settings: Settings) -> None:
-    """Under an ASGI server a 9 MiB body is stored whole, its record written after the first chunk."""
-    pulled = [0]
-    spy = _Spy(storage, pulled)
-    app = build_app(lambda: spy, settings)  # type: ignore[arg-type, return-value]
-    session_id = _new_session(Client(app))
-    body = _big_pdf(9 * 1024 * 1024)
-    status, record = asyncio.run(_asgi_put(app, f"/api/sessions/{session_id}/files/big.pdf", body, pulled))
-    assert (status, record["status"], record["size"]) == (202, "uploaded", len(body))
-    first_record_write = next(at for name, at in spy.writes if "/files/" in name)
-    assert first_record_write == 1  # the file was accepted on its first chunk, not after the whole body
-    blob = f"{session_id}/{record['id']}/big.pdf"
-    assert storage.info(settings.uploads_container, blob).size == len(body)
-
-
-def test_limit_is_enforced_mid_stream(storage: AzureStorage, settings: Settings) -> None:
-    """A chunked body passing max_upload_bytes halfway answers 413, leaving no record and no blob."""
-    small = settings.model_copy(update={"max_upload_bytes": 5 * 1024 * 1024})
-    app = build_app(lambda: storage, small)
-    session_id = _new_session(Client(app))
-    pulled = [0]
-    body = _big_pdf(9 * 1024 * 1024)
-    status, error = asyncio.run(_asgi_put(app, f"/api/sessions/{session_id}/files/big.pdf", body, pulled))
-    assert (status, _error(error)) == (413, "too_large")
-    assert pulled[0] < len(body) // CHUNK  # it stopped reading once over the limit
-    assert _blobs(storage, settings.uploads_container) == []
-    assert _blobs(storage, settings.sessions_container, f"{session_id}/files/") == []
-
-
-async def _asgi_chunked(app: FastAPI, method: str, path: str, body: bytes) -> tuple[int, Any, int]:
-    """Send `body` chunked (no Content-Length) in CHUNK pieces; (status, JSON answer, chunks taken)."""
+async def _asgi_chunked(
+    app: FastAPI,
+    method: str,
+    path: str,
+    body: bytes,
+    *,
+    content_type: bytes = b"application/json",
+    pulled: list[int] | None = None,
+) -> tuple[int, Any, int]:
+    """Send `body` chunked (no Content-Length) in CHUNK pieces, as uvicorn delivers a chunked request;
+    (status, JSON answer, chunks taken). `pulled[0]`, when given, counts the chunks taken so far."""
     pieces = [body[i : i + CHUNK] for i in range(0, len(body), CHUNK)]
-    taken = 0
+    taken = [0] if pulled is None else pulled
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
-        nonlocal taken
-        if taken >= len(pieces):
+        if taken[0] >= len(pieces):
             return {"type": "http.disconnect"}
-        taken += 1
-        return {"type": "http.request", "body": pieces[taken - 1], "more_body": taken < len(pieces)}
+        taken[0] += 1
+        return {"type": "http.request", "body": pieces[taken[0] - 1], "more_body": taken[0] < len(pieces)}
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
@@ -360,14 +303,53 @@ async def _asgi_chunked(app: FastAPI, method: str, path: str, body: bytes) -> tu
         "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"content-type", b"application/json"), (b"transfer-encoding", b"chunked")],
+        "headers": [(b"content-type", content_type), (b"transfer-encoding", b"chunked")],
         "server": ("localhost", 80),
         "client": ("127.0.0.1", 50000),
     }
     await app(scope, receive, send)  # type: ignore[arg-type]
     status = next(m["status"] for m in sent if m["type"] == "http.response.start")
     answer = json.loads(b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"))
-    return status, answer, taken
+    return status, answer, taken[0]
+
+
+def _big_pdf(size: int) -> bytes:
+    return b"%PDF-1.7\n" + bytes(range(256)) * (size // 256)
+
+
+def test_body_streams_to_storage_chunk_by_chunk(storage: AzureStorage, settings: Settings) -> None:
+    """Under an ASGI server a 9 MiB body is stored whole, its record written after the first chunk."""
+    pulled = [0]
+    spy = _Spy(storage, pulled)
+    app = build_app(lambda: spy, settings)  # type: ignore[arg-type, return-value]
+    session_id = _new_session(Client(app))
+    body = _big_pdf(9 * 1024 * 1024)
+    path = f"/api/sessions/{session_id}/files/big.pdf"
+    status, record, _ = asyncio.run(
+        _asgi_chunked(app, "PUT", path, body, content_type=PDF_TYPE, pulled=pulled)
+    )
+    assert (status, record["status"], record["size"]) == (202, "uploaded", len(body))
+    first_record_write = next(at for name, at in spy.writes if "/files/" in name)
+    assert first_record_write == 1  # the file was accepted on its first chunk, not after the whole body
+    blob = f"{session_id}/{record['id']}/big.pdf"
+    assert storage.info(settings.uploads_container, blob).size == len(body)
+
+
+def test_limit_is_enforced_mid_stream(storage: AzureStorage, settings: Settings) -> None:
+    """A chunked body passing max_upload_bytes halfway answers 413, leaving no record and no blob."""
+    small = settings.model_copy(update={"max_upload_bytes": 5 * 1024 * 1024})
+    app = build_app(lambda: storage, small)
+    session_id = _new_session(Client(app))
+    pulled = [0]
+    body = _big_pdf(9 * 1024 * 1024)
+    path = f"/api/sessions/{session_id}/files/big.pdf"
+    status, error, _ = asyncio.run(
+        _asgi_chunked(app, "PUT", path, body, content_type=PDF_TYPE, pulled=pulled)
+    )
+    assert (status, _error(error)) == (413, "too_large")
+    assert pulled[0] < len(body) // CHUNK  # it stopped reading once over the limit
+    assert _blobs(storage, settings.uploads_container) == []
+    assert _blobs(storage, settings.sessions_container, f"{session_id}/files/") == []
 
 
 def test_a_json_body_over_the_small_limit_is_413_unread(client: Client, settings: Settings) -> None:
