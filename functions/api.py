@@ -10,7 +10,6 @@ The app (and with it the settings) is built on the first call, never at import.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import urllib.parse
 from typing import cast
@@ -18,6 +17,7 @@ from typing import cast
 import azure.functions as func
 
 from shared.azure_storage import storage_from_settings
+from shared.http.errors import error_response
 from shared.http_app import build_app
 from shared.settings import Settings
 
@@ -56,5 +56,10 @@ async def api(req: func.HttpRequest, context: func.Context) -> func.HttpResponse
 
 
 def _bad_path() -> func.HttpResponse:
-    body = {"error": {"code": "bad_path", "message": "the URL path is not valid UTF-8 once decoded"}}
-    return func.HttpResponse(json.dumps(body), status_code=400, mimetype="application/json")
+    return error(400, "bad_path", "the URL path is not valid UTF-8 once decoded")
+
+
+def error(status: int, code: str, message: str) -> func.HttpResponse:
+    """A failure answered before the app, in the app's one shape (`shared.http.errors`)."""
+    answer = error_response(status, code, message)
+    return func.HttpResponse(bytes(answer.body), status_code=status, mimetype="application/json")

@@ -7,13 +7,12 @@ answers 401. The files come from the same HTTP app as the API (`shared.http_app`
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 from typing import cast
 
 import azure.functions as func
 
-from functions.api import asgi_app
+from functions.api import asgi_app, error
 
 bp = func.Blueprint()
 
@@ -25,6 +24,5 @@ async def web(req: func.HttpRequest, context: func.Context) -> func.HttpResponse
     path = urllib.parse.unquote(urllib.parse.urlsplit(req.url).path).lower()
     if path.rstrip("/") == "/api" or path.startswith("/api/"):
         # Never hand an API route to the app from this anonymous function: that would skip the key.
-        body = {"error": {"code": "not_found", "message": f"no route {path[:80]!r}"}}
-        return func.HttpResponse(json.dumps(body), status_code=404, mimetype="application/json")
+        return error(404, "not_found", f"no route {path[:80]!r}")
     return cast(func.HttpResponse, await asgi_app().handle_async(req, context))
