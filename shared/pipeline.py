@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -37,8 +38,12 @@ def reconcile_files(
     """Extract a statement and/or a receipts report (kinds detected), match them, write the reports."""
     documents: dict[DocumentKind, tuple[Path, Document]] = {}
     out_dir.mkdir(parents=True, exist_ok=True)
-    # Receipt pages are cut while the receipts report is still being read (see receipt_cutter).
-    with ReceiptCutter(out_dir) as cutter:
+    # Receipt pages are cut while the receipts report is still being read (see receipt_cutter), into
+    # a bundle file in a scratch folder of out_dir, removed at the end.
+    with (
+        tempfile.TemporaryDirectory(prefix=".receipts-", dir=out_dir) as scratch,
+        ReceiptCutter(Path(scratch) / "receipts.pdfs") as cutter,
+    ):
         for path in files:
             progress = stage(f"reading {path.name}") if stage else None
             document = extract_document(

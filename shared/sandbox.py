@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import pypdf
+from pydantic import BaseModel
 
 from shared import errors
 from shared.errors import (
@@ -57,6 +58,8 @@ from shared.extract import Progress, extract_document
 from shared.layouts import StatementLayout
 from shared.models import Document
 from shared.read import PdfSource
+from shared.report.receipt_cutter import ReceiptCutter
+from shared.report.receipt_pdfs import ReceiptCuts
 from shared.settings import Settings
 from shared.values import mask_card_numbers
 
@@ -113,6 +116,14 @@ def _context() -> ForkServerContext:
 
 
 # -- the entry point ---------------------------------------------------------------------------
+class Extraction(BaseModel):
+    """What a sandboxed extraction hands back: the document and, when receipt pages were cut while it
+    was read, the index of the bundle they went into."""
+
+    document: Document
+    cuts: ReceiptCuts | None = None
+
+
 def extract_sandboxed(
     path: str | Path,
     settings: Settings,
@@ -125,6 +136,24 @@ def extract_sandboxed(
     """`extract_document` in a child process under the limits of `settings`: the same `Document`, or
     a `PermanentError` subclass (`ResourceLimitError` when a limit stopped it); an `OSError` when
     `path` cannot be opened, a `SandboxCrashError` for a bug of ours."""
+    return extract_and_cut_sandboxed(
+        path, settings, password=password, name=name, layouts=layouts, progress=progress
+    ).document
+
+
+def extract_and_cut_sandboxed(
+    path: str | Path,
+    settings: Settings,
+    *,
+    bundle: Path | None = None,
+    password: str | None = None,
+    name: str | None = None,
+    layouts: Sequence[StatementLayout] | None = None,
+    progress: Progress | None = None,
+) -> Extraction:
+    """`extract_sandboxed`; with `bundle`, a receipts report's expenses are also cut into that file
+    while it is read (`ReceiptCutter`, forked inside the child, under the same limits), and the
+    bundle's index comes back with the document, checked against the file."""
     with Path(path).open("rb"):
         pass  # a missing or unreadable file is the caller's to report, as without the sandbox
     work = functools.partial(
@@ -134,8 +163,12 @@ def extract_sandboxed(
         name,
         tuple(layouts) if layouts else None,
         settings.extract_processes,
+        str(bundle) if bundle is not None else None,
     )
-    return Document.model_validate_json(run_sandboxed(work, Limits.of(settings), progress))
+    extraction = Extraction.model_validate_json(run_sandboxed(work, Limits.of(settings), progress))
+    if extraction.cuts is not None and bundle is not None:
+        extraction.cuts.check(bundle.stat().st_size if bundle.exists() else 0)
+    return extraction
 
 
 def run_sandboxed(work: Work, limits: Limits, progress: Progress | None = None) -> bytes:
@@ -307,16 +340,27 @@ def _extract_job(  # noqa: PLR0917 — a partial binds the arguments positionall
     name: str | None,
     layouts: tuple[StatementLayout, ...] | None,
     processes: int | None,
+    bundle: str | None,
     progress: Progress,
 ) -> bytes:
-    try:
-        document = extract_document(
-            path, password=password, layouts=layouts, processes=processes, progress=progress, name=name
-        )
-    except ImageOnlyPdfError as exc:
-        raise _why_no_text(path, password) or exc from None
+    with contextlib.ExitStack() as stack:
+        cutter = stack.enter_context(ReceiptCutter(Path(bundle))) if bundle is not None else None
+        try:
+            document = extract_document(
+                path,
+                password=password,
+                layouts=layouts,
+                processes=processes,
+                progress=progress,
+                name=name,
+                expenses=cutter.sink if cutter is not None else None,
+            )
+        except ImageOnlyPdfError as exc:
+            raise _why_no_text(path, password) or exc from None
+        precut = cutter.finish() if cutter is not None else None
     document.warnings.extend(active_content(path, password))
-    return document.model_dump_json().encode()
+    cuts = precut.index if precut is not None and precut.bundle is not None else None
+    return Extraction(document=document, cuts=cuts).model_dump_json().encode()
 
 
 def _why_no_text(path: str, password: str | None, pages: int = 5) -> DamagedPdfError | None:

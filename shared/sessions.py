@@ -12,8 +12,10 @@ Storage layout (names carry the session id and a sanitised file name, never card
     sessions/<session>/files/<file>.json     one record per file (no two writers share a blob)
     sessions/<session>/results/<file>.json   what extraction found
     sessions/<session>/sources/<file>.pdf    a receipts report kept for cutting receipt pages
+    sessions/<session>/cuts/<file>.pdfs      its receipt PDFs, cut while it was read (+ .json index)
     sessions/<session>/failed/<file>/<name>  an upload that could not be read, moved aside
-    sessions/<session>/reports/...           every report, receipt PDFs under reports/receipts/
+    sessions/<session>/reports/...           every report; the receipts ZIP is written as it is
+                                             downloaded, from the cuts (`shared.receipt_store`)
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from contextlib import suppress
 from enum import Enum
 from typing import Literal
 
-from shared.blob_io import CappedBody, zip_member
+from shared.blob_io import CappedBody
 from shared.errors import PermanentError
 from shared.models import Reconciliation
 from shared.read import PDF_MAGIC
+from shared.receipt_store import MissingReceiptError, receipt_pdf, receipts_zip
 from shared.report import REPORTS
 from shared.session_models import (
     FileRecord,
@@ -180,10 +183,6 @@ def record_blob(session_id: str, file_id: str) -> str:
 
 def result_blob(session_id: str, file_id: str) -> str:
     return f"{session_id}/results/{file_id}.json"
-
-
-def source_blob(session_id: str, file_id: str) -> str:
-    return f"{session_id}/sources/{file_id}.pdf"
 
 
 def report_blob(session_id: str, file_name: str) -> str:
@@ -527,15 +526,16 @@ def report(
             f"session {session_id} is {manifest.status.value}: reports come when it completes"
         )
     spec = REPORTS.get(name) or next((r for r in REPORTS.values() if r.file_name == name), None)
+    if spec is not None and spec.name == "receipts":
+        return spec.file_name, spec.media_type, receipts_zip(storage, settings, session_id)
     if spec is not None:
         file_name, media_type = spec.file_name, spec.media_type
     elif name.startswith("receipts/") and name.removeprefix("receipts/") in manifest.receipt_pdfs:
-        zip_blob = report_blob(session_id, REPORTS["receipts"].file_name)
-        return (
-            name,
-            "application/pdf",
-            zip_member(storage, settings.sessions_container, zip_blob, name, missing=UnknownSessionError),
-        )
+        try:
+            pdf = receipt_pdf(storage, settings, session_id, name.removeprefix("receipts/"))
+        except MissingReceiptError as exc:
+            raise UnknownSessionError(exc.message) from exc
+        return name, "application/pdf", iter([pdf])
     else:
         raise UnknownSessionError(f"no report {name[:60]!r}; reports: {', '.join(REPORTS)}")
     return (

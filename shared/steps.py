@@ -13,12 +13,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from shared.aliases import BlobAliasStore
-from shared.blob_io import zip_names
 from shared.errors import ExtractionGaveUpError, PermanentError, TransientError
 from shared.match import reconcile
 from shared.models import Document, DocumentKind, Status
+from shared.receipt_store import CutsUpload, place_receipts, source_blob
 from shared.report import REPORTS, write_reports
-from shared.sandbox import extract_sandboxed
+from shared.sandbox import extract_and_cut_sandboxed
 from shared.session_models import FileRecord, FileStatus, SessionManifest, SessionStatus, Summary, now
 from shared.sessions import (
     delete_session,
@@ -31,7 +31,6 @@ from shared.sessions import (
     result_blob,
     results_message,
     save_record,
-    source_blob,
     update_manifest,
     upload_blob,
 )
@@ -81,12 +80,19 @@ def extract_upload(storage: Storage, settings: Settings, blob_name: str) -> File
         except NotFoundError:
             return record  # removed meanwhile (session deleted): nothing to do
         record.uploaded = record.uploaded or now()
-        try:
-            # In a child process under CPU, memory and time limits: a hostile file fails alone.
-            document = extract_sandboxed(local, settings, name=record.name)
-        except PermanentError as exc:
-            _fail_file(storage, settings, session_id, record=record, blob_name=blob_name, exc=exc)
-            return record
+        bundle = folder / "cuts.pdfs"
+        with CutsUpload(storage, settings, session_id, file_id, bundle) as cuts_upload:
+            try:
+                # In a child process under CPU, memory and time limits: a hostile file fails alone.
+                # A receipts report's expenses are cut into `bundle` while it is read, and the
+                # bundle is uploaded as it grows (receipt_store).
+                extraction = extract_and_cut_sandboxed(local, settings, bundle=bundle, name=record.name)
+            except PermanentError as exc:
+                _fail_file(storage, settings, session_id, record=record, blob_name=blob_name, exc=exc)
+                return record
+            document = extraction.document
+            if document.kind is DocumentKind.RECEIPT_IMAGES and extraction.cuts is not None:
+                cuts_upload.keep(extraction.cuts)
         storage.put_bytes(
             settings.sessions_container,
             result_blob(session_id, file_id),
@@ -94,7 +100,7 @@ def extract_upload(storage: Storage, settings: Settings, blob_name: str) -> File
             content_type="application/json",
         )
         if document.kind is DocumentKind.RECEIPT_IMAGES:
-            # Kept for cutting receipt pages at the end: a server-side copy, no second upload.
+            # Kept for cutting what was not cut ahead: a server-side copy, no second upload.
             try:
                 storage.copy(
                     settings.uploads_container,
@@ -203,43 +209,33 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
 
     statement_record = _latest(records, DocumentKind.CARDHOLDER_ACTIVITY)
     receipts_record = _latest(records, DocumentKind.RECEIPT_IMAGES)
-    zip_blob = report_blob(session_id, REPORTS["receipts"].file_name)
+    statement = _load_document(storage, settings, session_id, statement_record)
+    receipts = _load_document(storage, settings, session_id, receipts_record)
+    result = reconcile(
+        statement,
+        receipts,
+        aliases=BlobAliasStore(storage, settings, manifest.owner).load(),
+        settings=settings,
+    )
     with scratch(settings) as folder, ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as pool:
-        receipts_pdf = download = None
-        if receipts_record is not None:
-            # The receipts report, the one large blob, downloads while the results are read and
-            # matched and the reports that need no receipt pages are written.
-            receipts_pdf = folder / "receipts.pdf"
-            source = source_blob(session_id, receipts_record.id)
-            download = pool.submit(storage.download_to, settings.sessions_container, source, receipts_pdf)
-        statement = _load_document(storage, settings, session_id, statement_record)
-        receipts = _load_document(storage, settings, session_id, receipts_record)
-        result = reconcile(
-            statement,
-            receipts,
-            aliases=BlobAliasStore(storage, settings, manifest.owner).load(),
-            settings=settings,
+        # The receipt PDFs were cut when the receipts report was extracted: matching only names them
+        # (the ZIP is written from the stored PDFs as it is downloaded).
+        receipt_pdfs = place_receipts(
+            storage,
+            settings,
+            session_id,
+            result,
+            receipts_file=receipts_record.id if receipts_record else None,
+            scratch=folder,
         )
         out = folder / "reports"
-        # The receipt PDFs stay inside the ZIP (one upload instead of a thousand); the API reads a
-        # single one out of it by ranged reads. The ZIP uploads while it is being written; the
-        # other reports upload side by side once written.
-        written = write_reports(
-            result,
-            out,
-            receipts_pdf=receipts_pdf,
-            settings=settings,
-            keep_pdfs=False,
-            receipts_ready=download.result if download is not None else None,
-            receipts_zip=lambda stream: storage.put_stream(settings.sessions_container, zip_blob, stream),
-        )
+        written = write_reports(result, out, settings=settings, receipt_pdfs=receipt_pdfs)
 
         def publish(path: Path) -> None:
             relative = path.relative_to(out).as_posix()
             storage.put_file(settings.sessions_container, report_blob(session_id, relative), path)
 
         list(pool.map(publish, written))
-        receipt_pdfs = sorted(zip_names(storage, settings.sessions_container, zip_blob))
         storage.put_bytes(
             settings.sessions_container,
             report_blob(session_id, "result.json"),
@@ -261,8 +257,8 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
         session_id,
         SessionStatus.COMPLETED,
         summary=summary,
-        reports=list(REPORTS),  # write_reports writes every one of them
-        receipt_pdfs=receipt_pdfs,
+        reports=list(REPORTS),  # all written; the receipts ZIP is made from the stored PDFs
+        receipt_pdfs=sorted(receipt_pdfs.names.values()),
     )
     log.info("session %s completed: %s", session_id, summary.model_dump_json())
     return done.status

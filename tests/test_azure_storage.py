@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from azure.storage.queue import QueueClient
 
-from shared.azure_storage import BLOCK_SIZE, AzureStorage
+from shared.azure_storage import DOWNLOAD_CHUNK_SIZE, UPLOAD_BLOCK_SIZE, AzureStorage
 from shared.errors import TransientError
 from shared.storage import CREATE_ONLY, ConflictError, NotFoundError, StorageUnavailableError
 from tests.azurite import Azurite, free_port
@@ -158,7 +158,7 @@ def test_stream_upload_and_download_in_blocks(storage: AzureStorage, container: 
     stream = GeneratedStream(size)
     etag = storage.put_stream(container, "big.bin", stream, content_type="application/pdf")
     assert stream.remaining == 0
-    assert stream.largest_read <= BLOCK_SIZE
+    assert stream.largest_read <= UPLOAD_BLOCK_SIZE
     info = storage.info(container, "big.bin")
     assert (info.size, info.etag) == (size, etag)
 
@@ -171,7 +171,7 @@ def test_stream_upload_and_download_in_blocks(storage: AzureStorage, container: 
         streamed.update(chunk)
         largest_chunk = max(largest_chunk, len(chunk))
     assert streamed.hexdigest() == stream.sha256.hexdigest()
-    assert largest_chunk <= BLOCK_SIZE
+    assert largest_chunk <= DOWNLOAD_CHUNK_SIZE
 
     copy_path = tmp_path / "again.bin"
     storage.put_file(container, "again.bin", target)

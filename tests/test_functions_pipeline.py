@@ -215,8 +215,8 @@ def test_last_try_of_a_failing_finalize_marks_the_session_failed(
     upload(settings, storage, session.id, folder / "receipts.pdf")
     run_blob_trigger(functions, azurite, settings)
     sessions.request_processing(storage, settings, session.id)
-    # The kept receipts report vanishes: finalize cannot cut receipt pages.
-    for info in list(storage.list(settings.sessions_container, f"{session.id}/sources/")):
+    # The extraction's result vanishes: finalize cannot match.
+    for info in list(storage.list(settings.sessions_container, f"{session.id}/results/")):
         storage.delete(settings.sessions_container, info.name)
     content = json.dumps({"session": session.id, "file": None})
     finalize = functions["finalize"].get_user_function()

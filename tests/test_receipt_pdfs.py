@@ -1,11 +1,9 @@
 """Receipt PDFs cut from a built Receipt Images Report: pages, names, untouched images, the ZIP, and
-the same PDFs cut ahead while the report is read, or the ZIP streamed to an upload."""
+the same PDFs cut ahead while the report is read."""
 
 from __future__ import annotations
 
-import io
 import re
-import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,14 @@ from shared.models import Expense, Reconciliation
 from shared.read import PdfSource
 from shared.report import REPORTS, write_reports
 from shared.report.receipt_cutter import ReceiptCutter
-from shared.report.receipt_pdfs import PrecutReceipts, cut_receipts, planned_names, receipt_file_name
+from shared.report.receipt_pdfs import (
+    CutFailure,
+    PrecutReceipts,
+    ReceiptCuts,
+    cut_receipts,
+    planned_names,
+    receipt_file_name,
+)
 from shared.settings import Settings
 from tests.builders import build_receipts
 from tests.builders.expenses import ExpenseMix
@@ -187,17 +192,19 @@ def test_pdfs_cut_while_the_report_is_read_equal_those_cut_after(
     large_receipts: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
     """PDFs cut ahead by a process forked from the extraction (reading the report through a handle
-    of its own) have the pages and images of those cut after matching, under the same names; the
-    scratch folder is gone afterwards."""
+    of its own) into one bundle have the pages and images of those cut after matching, under the same
+    names; every expense's pages are in the bundle's index, inside the bundle."""
     path, truth = large_receipts
     assert path.stat().st_size > 16 * 2**20
     rec = receipts_reconciliation(truth)
     ahead, after = tmp_path / "ahead", tmp_path / "after"
     ahead.mkdir()
-    with ReceiptCutter(ahead) as cutter:
+    with ReceiptCutter(tmp_path / "bundle.pdfs") as cutter:
         document = extract_document(path, expenses=cutter.sink)
         precut = cutter.finish()
-        assert set(precut.files) == {tuple(e.pages) for e in document.receipts}
+        assert {c.pages for c in precut.index.cuts} == {tuple(e.pages) for e in document.receipts}
+        assert precut.bundle is not None
+        precut.index.check(precut.bundle.stat().st_size)
         cut_ahead = write_reports(rec, ahead, receipts_pdf=path, settings=Settings(), precut=precut)
     cut_after = write_reports(rec, after, receipts_pdf=path, settings=Settings())
     assert [p.relative_to(ahead) for p in cut_ahead] == [p.relative_to(after) for p in cut_after]
@@ -218,66 +225,10 @@ def test_a_pdf_that_could_not_be_cut_ahead_is_a_problem_line(
     are cut as usual."""
     first = rec.transactions[0]
     assert first.expense is not None
-    precut = PrecutReceipts(failures={tuple(first.expense.pages): "the page is damaged"})
+    failure = CutFailure(pages=tuple(first.expense.pages), reason="the page is damaged")
+    precut = PrecutReceipts(index=ReceiptCuts(failures=[failure]))
     result = cut_receipts(rec, receipts[0], tmp_path, precut=precut)
     assert 0 not in result.files
     assert len(result.files) == sum(rt.expense is not None for rt in rec.transactions) - 1
     number = first.transaction.transaction_number
     assert f"transaction {number}: no receipt PDF: the page is damaged" in result.problems
-
-
-def test_zip_streams_to_its_consumer_while_written(
-    rec: Reconciliation, receipts: tuple[Path, Any], tmp_path: Path
-) -> None:
-    """Given a consumer (an upload), the ZIP goes to it as a stream, whole and readable, and is
-    neither written to the folder nor among the paths returned."""
-    got = io.BytesIO()
-    paths = write_reports(
-        rec,
-        tmp_path,
-        receipts_pdf=receipts[0],
-        settings=Settings(),
-        keep_pdfs=False,
-        receipts_zip=lambda stream: shutil.copyfileobj(stream, got),
-    )
-    assert [p.name for p in paths] == [r.file_name for r in REPORTS.values() if r.name != "receipts"]
-    assert not (tmp_path / REPORTS["receipts"].file_name).exists()
-    with zipfile.ZipFile(got) as archive:
-        assert archive.testzip() is None
-        assert sorted(archive.namelist()) == sorted(planned_names(rec).values())
-        for info in archive.infolist():
-            assert info.compress_type == zipfile.ZIP_STORED
-            assert len(pypdf.PdfReader(io.BytesIO(archive.read(info))).pages) >= 1
-
-
-def test_a_failing_zip_consumer_fails_the_reports_and_nothing_hangs(
-    rec: Reconciliation, receipts: tuple[Path, Any], tmp_path: Path
-) -> None:
-    """An upload that gives up mid-ZIP raises its own error; the cutting process stops with it."""
-
-    def refuse(stream: Any) -> None:
-        stream.read(100)
-        raise OSError("upload refused")
-
-    with pytest.raises(OSError, match="upload refused"):
-        write_reports(
-            rec, tmp_path, receipts_pdf=receipts[0], settings=Settings(), keep_pdfs=False, receipts_zip=refuse
-        )
-
-
-def test_receipts_are_waited_for_before_they_are_opened(
-    rec: Reconciliation, receipts: tuple[Path, Any], tmp_path: Path
-) -> None:
-    """`receipts_ready` runs before the receipts report is read (a download finishing), so a report
-    that only lands then is cut in full."""
-    later = tmp_path / "later.pdf"
-    paths = write_reports(
-        rec,
-        tmp_path / "out",
-        receipts_pdf=later,
-        settings=Settings(),
-        receipts_ready=lambda: shutil.copyfile(receipts[0], later),
-    )
-    assert sum(p.parent.name == "receipts" for p in paths) == sum(
-        rt.expense is not None for rt in rec.transactions
-    )

@@ -240,8 +240,8 @@ def test_a_poison_message_fails_its_session_with_the_reason(
         extract_upload(storage, settings, name)
     results_per_file(storage, settings)  # one message left: the one asking for processing
     sessions.request_processing(storage, settings, session.id)
-    # The kept receipts report vanishes: every finalize try fails to cut receipt pages.
-    for info in list(storage.list(settings.sessions_container, f"{session.id}/sources/")):
+    # The extraction's result vanishes: every finalize try fails to match.
+    for info in list(storage.list(settings.sessions_container, f"{session.id}/results/")):
         storage.delete(settings.sessions_container, info.name)
 
     worker = workers.start("finalize", "--visibility-seconds", "1")
@@ -252,7 +252,7 @@ def test_a_poison_message_fails_its_session_with_the_reason(
     assert view.status is SessionStatus.FAILED
     assert view.error is not None
     assert view.error.startswith("finishing the session failed")
-    assert "sources" in view.error
+    assert "results" in view.error
     assert "not found" in view.error
     assert storage.peek_count(settings.results_queue) == 0
     poisoned = storage.receive(poison, visibility_seconds=30, limit=32)

@@ -18,16 +18,15 @@ masked the same way wherever it holds a run of digits shaped like a card number.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
 from shared.models import Reconciliation
 from shared.report.csv_files import write_pvault_csv, write_transactions_csv
-from shared.report.cutting import Done, Forked, ZipConsumer, cutting
+from shared.report.cutting import cutting
 from shared.report.json_file import write_reconciliation_json
-from shared.report.receipt_pdfs import PrecutReceipts, planned_names
+from shared.report.receipt_pdfs import PrecutReceipts, ReceiptPdfs, planned_names
 from shared.report.workbook import write_workbook
 from shared.settings import Settings
 
@@ -65,14 +64,13 @@ def write_reports(
     reconciliation: Reconciliation,
     out_dir: Path,
     *,
-    receipts_pdf: Path | None,
     settings: Settings,
+    receipts_pdf: Path | None = None,
     password: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     keep_pdfs: bool = True,
     precut: PrecutReceipts | None = None,
-    receipts_ready: Callable[[], object] | None = None,
-    receipts_zip: ZipConsumer | None = None,
+    receipt_pdfs: ReceiptPdfs | None = None,
 ) -> list[Path]:
     """Write every report of `REPORTS` into `out_dir` and the receipt PDFs into `out_dir/receipts/`.
 
@@ -82,14 +80,21 @@ def write_reports(
     receipts report. `progress(done, total)` counts one step per matched expense and one per report
     file. Returns the paths written: the reports in `REPORTS` order, then the receipt PDFs.
     `keep_pdfs=False` leaves the receipt PDFs inside the ZIP only. `precut`: receipt PDFs already
-    cut from `receipts_pdf` while it was read (`receipt_cutter`), moved into place, not cut again.
+    cut from `receipts_pdf` while it was read (`receipt_cutter`), read from there, not cut again.
 
-    `receipts_ready` is waited for before `receipts_pdf` is opened (a download still under way):
-    the reports that need no receipts are written first, meanwhile. `receipts_zip` is handed the
-    ZIP as a stream while it is written (an upload, run in a thread here); it is then not written
-    into `out_dir` and not among the paths returned.
+    `receipt_pdfs`: the receipt PDFs are kept elsewhere, already named (the pipeline stores them,
+    `shared.receipt_store`); nothing is cut, no ZIP is written, and the other reports name them.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {name: out_dir / report.file_name for name, report in REPORTS.items()}
+    if receipt_pdfs is not None:
+        write_pvault_csv(reconciliation, paths["pvault"], settings.pvault)
+        write_workbook(reconciliation, paths["exceptions"], receipt_pdfs.names)
+        write_transactions_csv(reconciliation, paths["transactions"], receipt_pdfs.names)
+        write_reconciliation_json(
+            reconciliation, paths["reconciliation"], receipt_pdfs.names, receipt_pdfs.problems
+        )
+        return [path for name, path in paths.items() if name != "receipts"]
     matched = sum(rt.expense is not None for rt in reconciliation.transactions) if receipts_pdf else 0
     total = matched + len(REPORTS)
     step = 0
@@ -100,36 +105,25 @@ def write_reports(
         if progress is not None:
             progress(step, total)
 
-    paths = {name: out_dir / report.file_name for name, report in REPORTS.items()}
     # Cutting receipt pages (CPU-bound, the longest part) runs in a process of its own while this
     # one writes the other reports; both know the file names up front.
     planned = planned_names(reconciliation) if receipts_pdf is not None and matched else {}
-    with ExitStack() as stack:
-
-        def start_cutting() -> Forked | Done:
-            if receipts_ready is not None:
-                receipts_ready()
-            return stack.enter_context(
-                cutting(
-                    reconciliation,
-                    receipts_pdf if planned else None,
-                    out_dir / RECEIPTS_DIR,
-                    password,
-                    zip_path=paths["receipts"],
-                    keep_files=keep_pdfs,
-                    precut=precut,
-                    zip_consumer=receipts_zip,
-                )
-            )
-
-        pending = None if receipts_ready else start_cutting()
+    with cutting(
+        reconciliation,
+        receipts_pdf if planned else None,
+        out_dir / RECEIPTS_DIR,
+        password,
+        zip_path=paths["receipts"],
+        keep_files=keep_pdfs,
+        precut=precut,
+    ) as pending:
         write_pvault_csv(reconciliation, paths["pvault"], settings.pvault)
         advance()
         write_workbook(reconciliation, paths["exceptions"], planned)
         advance()
         write_transactions_csv(reconciliation, paths["transactions"], planned)
         advance()
-        receipts = (pending or start_cutting()).result()
+        receipts = pending.result()
     advance(matched)
     names = receipts.names
     if names != planned:  # some pages could not be copied: name only the PDFs that exist
@@ -139,5 +133,4 @@ def write_reports(
     advance()
     write_reconciliation_json(reconciliation, paths["reconciliation"], names, receipts.problems)
     advance()
-    reports = [path for name, path in paths.items() if name != "receipts" or receipts_zip is None]
-    return [*reports, *pdfs]
+    return [*paths.values(), *pdfs]

@@ -1,12 +1,13 @@
 """Receipt PDFs cut while the receipts report is still being read, on a core that would sit idle.
 
 A receipts report is read page after page in one process (the parser needs its pages in order), so
-on a machine with more cores than that the others wait, and cutting every matched expense's pages
-afterwards was the longest part of writing the reports. The cut PDF does not depend on the match,
-only its file name does; so `ReceiptCutter` takes each expense from the extraction as soon as its
-last page is read (`extract_document(expenses=...)`) and cuts it in a forked process into a scratch
-folder, under a name of its own. Once matching has named the matched expenses' PDFs, `cut_receipts`
-only moves those files into place and stores them in the ZIP (`PrecutReceipts`).
+on a machine with more cores than that the others wait, and cutting every expense's pages afterwards
+was the longest part of writing the reports. The cut PDF does not depend on the match, only its file
+name does; so `ReceiptCutter` takes each expense from the extraction as soon as its last page is read
+(`extract_document(expenses=...)`) and cuts it in a forked process, appending the PDF to one bundle
+file (`cut_into_bundle`). Once matching has named the matched expenses' PDFs, they are read out of the
+bundle (`cut_receipts` with `PrecutReceipts`), or, in the pipeline, the bundle is stored beside the
+extraction's result and the receipts ZIP is served from it (`shared.receipt_store`).
 
 The process is forked from the extraction with the report already open and its page tree parsed
 (a third of a second for a month's report), and only takes a file handle of its own.
@@ -20,20 +21,16 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from types import TracebackType
 
-from shared.errors import CcprocError
 from shared.models import Expense
 from shared.read import PdfSource
-from shared.report.receipt_pdfs import PrecutReceipts, cut_pages
+from shared.report.receipt_pdfs import Job, PrecutReceipts, ReceiptCuts, cut_into_bundle
 
 logger = logging.getLogger(__name__)
-
-Key = tuple[int, ...]
 
 _source: PdfSource | None = None
 
@@ -50,42 +47,27 @@ def _adopt_source(source: PdfSource) -> None:
 # pickling and wake-ups for a month's report; a batch is a few milliseconds of cutting.
 BATCH = 8
 
-Job = tuple[Key, str, str, tuple[int, ...]]  # pages, expense id, target file, pages to redact
-Outcome = tuple[Key, str | None, list[str]]  # pages, the failure's reason if any, report warnings
 
-
-def _cut_to_files(jobs: list[Job]) -> list[Outcome]:
-    """Worker task: each expense's pages into its target file."""
-    source = _source
-    if source is None:
+def _cut_batch(jobs: list[Job], bundle: str) -> ReceiptCuts:
+    """Worker task: each expense's pages appended to the bundle (one worker: one writer, in order)."""
+    if _source is None:
         raise RuntimeError("_adopt_source was not run in this process")
-    outcomes: list[Outcome] = []
-    for pages, expense_id, target, redact in jobs:
-        before = len(source.warnings)
-        try:
-            Path(target).write_bytes(cut_pages(source, pages, expense_id, redact))
-        except CcprocError as exc:
-            outcomes.append((pages, str(exc), source.warnings[before:]))
-        else:
-            outcomes.append((pages, None, source.warnings[before:]))
-    return outcomes
+    return cut_into_bundle(_source, jobs, Path(bundle))
 
 
 class ReceiptCutter:
-    """Expenses in as the extraction finds them, cut by one forked process; `finish()` hands the
-    PDFs over. Used as a context manager: leaving it stops the process and removes its folder."""
+    """Expenses in as the extraction finds them, cut by one forked process into one bundle file;
+    `finish()` hands the bundle and its index over. Used as a context manager: leaving it stops the
+    process (the bundle file is the caller's)."""
 
-    def __init__(self, scratch_parent: Path) -> None:
-        """PDFs go into a new folder inside `scratch_parent` (the reports' folder, so that moving a PDF
-        into place is a rename)."""
-        self._parent = scratch_parent
+    def __init__(self, bundle: Path) -> None:
+        """PDFs are appended to `bundle` (created or emptied when the first expense comes)."""
+        self._bundle = bundle
         self._report: PdfSource | None = None
-        self._folder: Path | None = None
-        self._cleanup: tempfile.TemporaryDirectory[str] | None = None
         self._pool: ProcessPoolExecutor | None = None
-        self._targets: dict[Key, Path] = {}
+        self._seen: set[tuple[int, ...]] = set()
         self._batch: list[Job] = []
-        self._futures: list[Future[list[Outcome]]] = []
+        self._futures: list[Future[ReceiptCuts]] = []
 
     @property
     def sink(self) -> Callable[[PdfSource, Expense], None] | None:
@@ -96,20 +78,20 @@ class ReceiptCutter:
     def _add(self, report: PdfSource, expense: Expense) -> None:
         if self._report is None:
             self._start(report)
-        if report is not self._report or self._folder is None:
-            return  # not cutting ahead: a second receipts report (refused once read), or no folder
+        if report is not self._report or self._pool is None:
+            return  # not cutting ahead: a second receipts report (refused once read), or no process
         key = tuple(expense.pages)
-        if key in self._targets:
+        if key in self._seen:
             return  # two expenses on one page: one PDF serves both
-        self._targets[key] = target = self._folder / f"{len(self._targets)}.pdf"
-        self._batch.append((key, expense.expense_id, str(target), tuple(expense.card_number_pages)))
+        self._seen.add(key)
+        self._batch.append((key, expense.expense_id, tuple(expense.card_number_pages)))
         if len(self._batch) >= BATCH:
             self._submit()
 
     def _submit(self) -> None:
         if self._pool is not None and self._batch:
             try:
-                self._futures.append(self._pool.submit(_cut_to_files, self._batch))
+                self._futures.append(self._pool.submit(_cut_batch, self._batch, str(self._bundle)))
             except Exception as exc:  # noqa: BLE001 — a broken pool: the rest are cut at the end
                 logger.warning("receipt PDFs no longer cut ahead: %s", exc)
                 self._shutdown()
@@ -118,11 +100,10 @@ class ReceiptCutter:
     def _start(self, report: PdfSource) -> None:
         self._report = report
         try:
-            self._cleanup = tempfile.TemporaryDirectory(prefix=".receipts-", dir=self._parent)
+            self._bundle.write_bytes(b"")
         except OSError as exc:
             logger.warning("receipt PDFs not cut ahead: %s", exc)
             return
-        self._folder = Path(self._cleanup.name)
         self._pool = ProcessPoolExecutor(
             max_workers=1,
             mp_context=multiprocessing.get_context("fork"),
@@ -131,24 +112,17 @@ class ReceiptCutter:
         )
 
     def finish(self) -> PrecutReceipts:
-        """Wait for every cut; what came out (empty when nothing was cut ahead)."""
+        """Wait for every cut; the bundle and its index (empty when nothing was cut ahead)."""
         self._submit()
-        precut = PrecutReceipts()
+        index = ReceiptCuts()
         for future in self._futures:
             try:
-                outcomes = future.result()
+                index.extend(future.result())
             except Exception as exc:  # noqa: BLE001 — anything left uncut is cut again at the end
                 logger.warning("receipt PDFs not cut ahead, to be cut at the end: %s", exc)
-                continue
-            for key, failure, warnings in outcomes:
-                precut.warnings.extend(warnings)
-                if failure is None:
-                    precut.files[key] = self._targets[key]
-                else:
-                    precut.failures[key] = failure
         self._shutdown()
         self._report = None  # closed by the extraction by now; nothing of it is needed here
-        return precut
+        return PrecutReceipts(self._bundle if index.cuts else None, index)
 
     def _shutdown(self) -> None:
         if self._pool is not None:
@@ -156,11 +130,8 @@ class ReceiptCutter:
             self._pool = None
 
     def close(self) -> None:
-        """Stop the process and remove the folder with whatever PDFs are still in it."""
+        """Stop the process."""
         self._shutdown()
-        if self._cleanup is not None:
-            self._cleanup.cleanup()
-            self._cleanup = self._folder = None
 
     def __enter__(self) -> ReceiptCutter:
         return self

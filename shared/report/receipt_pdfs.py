@@ -22,13 +22,14 @@ from __future__ import annotations
 import io
 import logging
 import re
-import shutil
 import unicodedata
 import zipfile
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.errors import CcprocError, PermanentError
 from shared.models import ReconciledTransaction, Reconciliation
@@ -89,13 +90,78 @@ def planned_names(reconciliation: Reconciliation) -> dict[int, str]:
     }
 
 
+class Cut(BaseModel):
+    """One expense's receipt PDF inside a bundle: the report pages it holds, where its bytes are."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pages: tuple[int, ...]
+    offset: int = Field(ge=0)
+    length: int = Field(gt=0)
+
+
+class CutFailure(BaseModel):
+    """An expense whose pages could not be copied, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pages: tuple[int, ...]
+    reason: str
+
+
+class ReceiptCuts(BaseModel):
+    """The index of a bundle: a file of receipt PDFs written end to end, one per expense (one per
+    set of pages: two expenses on one page share a PDF), cut while the receipts report was read."""
+
+    cuts: list[Cut] = Field(default_factory=list)
+    failures: list[CutFailure] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+    def extend(self, other: ReceiptCuts) -> None:
+        """Add a later part of the same bundle."""
+        self.cuts.extend(other.cuts)
+        self.failures.extend(other.failures)
+        self.warnings.extend(other.warnings)
+
+    def check(self, size: int) -> None:
+        """Refuse an index that points outside a bundle of `size` bytes (it came from a process that
+        read an untrusted file)."""
+        outside = [c for c in self.cuts if c.offset + c.length > size]
+        if outside:
+            raise PermanentError(
+                f"the receipt PDFs' index names bytes {outside[0].offset}+{outside[0].length} "
+                f"of a {size}-byte bundle"
+            )
+
+
+Job = tuple[tuple[int, ...], str, tuple[int, ...]]  # pages, expense id, pages showing a card number
+
+
+def cut_into_bundle(source: PdfSource, jobs: Sequence[Job], bundle: Path) -> ReceiptCuts:
+    """Cut each job's pages out of `source` and append the PDFs to `bundle`; their index. A job whose
+    pages cannot be copied is a failure in the index, and the others still come out."""
+    index = ReceiptCuts()
+    before = len(source.warnings)
+    with bundle.open("ab") as out:
+        out.seek(0, io.SEEK_END)
+        for pages, expense_id, card_number_pages in jobs:
+            try:
+                data = cut_pages(source, pages, expense_id, card_number_pages)
+            except CcprocError as exc:
+                index.failures.append(CutFailure(pages=pages, reason=str(exc)))
+                continue
+            index.cuts.append(Cut(pages=pages, offset=out.tell(), length=len(data)))
+            out.write(data)
+    index.warnings.extend(source.warnings[before:])
+    return index
+
+
 @dataclass(frozen=True)
 class PrecutReceipts:
-    """Receipt PDFs cut ahead of matching (`receipt_cutter`), each keyed by the report pages it holds."""
+    """Receipt PDFs cut ahead of matching (`receipt_cutter`): a bundle file and its index."""
 
-    files: dict[tuple[int, ...], Path] = field(default_factory=dict)
-    failures: dict[tuple[int, ...], str] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    bundle: Path | None = None
+    index: ReceiptCuts = field(default_factory=ReceiptCuts)
 
 
 def cut_receipts(
@@ -121,8 +187,8 @@ def cut_receipts(
     matched = [(i, reconciliation.transactions[i]) for i in names]
     result = ReceiptPdfs()
     out_dir.mkdir(parents=True, exist_ok=True)
-    ready = _Precut(precut or PrecutReceipts())
     with ExitStack() as stack:
+        ready = _Precut(precut or PrecutReceipts(), stack)
         # Opened (once) only when some PDF is still to be cut; a report that cannot be opened
         # raises here, before any PDF is written.
         uncut = any(rt.expense and not ready.has(rt.expense.pages) for _, rt in matched)
@@ -157,34 +223,33 @@ def cut_receipts(
 
 
 class _Precut:
-    """The precut PDFs handed out to transactions: a PDF moves to its first transaction's file and is
-    copied from there for any later one (two transactions matched to one expense)."""
+    """The precut PDFs handed out to transactions, read out of their bundle (two transactions matched
+    to one expense each get a copy)."""
 
-    def __init__(self, precut: PrecutReceipts) -> None:
-        self._where = dict(precut.files)
-        self._failures = precut.failures
-        self._placed: set[tuple[int, ...]] = set()
-        self.warnings = precut.warnings
+    def __init__(self, precut: PrecutReceipts, stack: ExitStack) -> None:
+        self._where = {c.pages: c for c in precut.index.cuts} if precut.bundle is not None else {}
+        self._failures = {f.pages: f.reason for f in precut.index.failures}
+        self._bundle = (
+            stack.enter_context(precut.bundle.open("rb")) if self._where and precut.bundle else None
+        )
+        self.warnings = precut.index.warnings
 
     def has(self, pages: list[int]) -> bool:
         key = tuple(pages)
         return key in self._where or key in self._failures
 
     def take(self, pages: list[int], path: Path | None) -> bytes:
-        """The PDF's bytes (small: one expense); with `path`, the PDF is also moved or copied there."""
+        """The PDF's bytes (small: one expense); with `path`, also written there."""
         key = tuple(pages)
         if key in self._failures:
             raise PermanentError(self._failures[key])
-        where = self._where[key]
-        if path is None:
-            return where.read_bytes()
-        if key in self._placed:
-            shutil.copyfile(where, path)
-        else:
-            shutil.move(where, path)  # a rename when both folders are on one filesystem
-            self._where[key] = path
-            self._placed.add(key)
-        return path.read_bytes()
+        cut = self._where[key]
+        assert self._bundle is not None  # there is a bundle whenever there is a cut
+        self._bundle.seek(cut.offset)
+        data = self._bundle.read(cut.length)
+        if path is not None:
+            path.write_bytes(data)
+        return data
 
 
 def cut_pages(
