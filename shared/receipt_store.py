@@ -3,8 +3,9 @@
 The extract step cuts every expense of a receipts report while reading it (`ReceiptCutter`, inside
 the sandbox) and stores the PDFs end to end in one blob, the *bundle*, with its index:
 
-    sessions/<session>/cuts/<file>.pdfs      the receipt PDFs of one receipts report, end to end
-    sessions/<session>/cuts/<file>.json      where each expense's PDF is (`ReceiptCuts`)
+    sessions/<session>/cuts/<file>-<n>.pdfs  the receipt PDFs of one receipts report, end to end
+                                             (<n>: one per try, so two tries never mix blocks)
+    sessions/<session>/cuts/<file>.json      which bundle, and where each expense's PDF is in it
     sessions/<session>/reports/receipts-index.json
                                              each matched transaction's PDF: its name and bytes
     sessions/<session>/reports/receipts-extra.pdfs
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import secrets
 import threading
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -48,9 +50,10 @@ from shared.settings import Settings
 from shared.storage import NotFoundError, Storage
 
 
-def cuts_blob(session_id: str, file_id: str) -> str:
-    """The bundle of a receipts report's PDFs."""
-    return f"{session_id}/cuts/{file_id}.pdfs"
+def _new_cuts_blob(session_id: str, file_id: str) -> str:
+    """A bundle of a receipts report's PDFs: a name of its own for each try, so that two tries of
+    one upload (a repeated event) never stage blocks into the same blob."""
+    return f"{session_id}/cuts/{file_id}-{secrets.token_hex(6)}.pdfs"
 
 
 def cuts_index_blob(session_id: str, file_id: str) -> str:
@@ -68,6 +71,13 @@ def _index_blob(session_id: str) -> str:
 
 def _extra_blob(session_id: str) -> str:
     return f"{session_id}/reports/receipts-extra.pdfs"
+
+
+class StoredCuts(BaseModel):
+    """A stored bundle: its blob and its index."""
+
+    bundle: str
+    index: ReceiptCuts
 
 
 class StoredPdf(BaseModel):
@@ -136,9 +146,10 @@ class CutsUpload:
         self._storage, self._settings = storage, settings
         self._session_id, self._file_id = session_id, file_id
         self._file = _GrowingFile(bundle)
+        self._blob = _new_cuts_blob(session_id, file_id)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cuts upload")
         self._upload = self._pool.submit(
-            storage.put_stream, settings.sessions_container, cuts_blob(session_id, file_id), self._file
+            storage.put_stream, settings.sessions_container, self._blob, self._file
         )
 
     def keep(self, cuts: ReceiptCuts) -> None:
@@ -149,7 +160,7 @@ class CutsUpload:
         self._storage.put_bytes(
             self._settings.sessions_container,
             cuts_index_blob(self._session_id, self._file_id),
-            cuts.model_dump_json().encode(),
+            StoredCuts(bundle=self._blob, index=cuts).model_dump_json().encode(),
             content_type="application/json",
         )
 
@@ -168,12 +179,12 @@ class CutsUpload:
         self.close()
 
 
-def _load_cuts(storage: Storage, settings: Settings, session_id: str, file_id: str) -> ReceiptCuts:
+def _load_cuts(storage: Storage, settings: Settings, session_id: str, file_id: str) -> StoredCuts:
     try:
         data, _ = storage.get_bytes(settings.sessions_container, cuts_index_blob(session_id, file_id))
     except NotFoundError:
-        return ReceiptCuts()  # nothing was cut ahead: finalize cuts every PDF itself
-    return ReceiptCuts.model_validate_json(data)
+        return StoredCuts(bundle="", index=ReceiptCuts())  # nothing cut ahead: finalize cuts them all
+    return StoredCuts.model_validate_json(data)
 
 
 # -- the finalize step --------------------------------------------------------------------------
@@ -199,8 +210,9 @@ def place_receipts(
         return ReceiptPdfs()
     planned = planned_names(reconciliation)
     expenses = {i: reconciliation.transactions[i].expense for i in planned}
-    cuts = _load_cuts(storage, settings, session_id, receipts_file)
-    where = {c.pages: (cuts_blob(session_id, receipts_file), c) for c in cuts.cuts}
+    stored_cuts = _load_cuts(storage, settings, session_id, receipts_file)
+    cuts = stored_cuts.index
+    where = {c.pages: (stored_cuts.bundle, c) for c in cuts.cuts}
     failed = {f.pages: f.reason for f in cuts.failures}
     uncut = {
         tuple(e.pages): (tuple(e.pages), e.expense_id, tuple(e.card_number_pages))
