@@ -119,15 +119,20 @@ class _GrowingFile:
         self.finished, self.abandoned = threading.Event(), threading.Event()
 
     def read(self, size: int = -1, /) -> bytes:
+        """`size` bytes (all the rest with -1) once written, fewer only at the end: a reader that
+        concatenates short reads (the SDK does, into each block) would copy each block many times."""
         while True:
             if self.abandoned.is_set():
                 raise _AbandonedError
-            finished = self.finished.is_set()  # before reading: whatever was written by then is read
+            finished = self.finished.is_set()  # before looking: whatever was written by then is read
             if self._handle is None and self._path.exists():
                 self._handle = self._path.open("rb")
-            data = self._handle.read(size) if self._handle is not None else b""
-            if data or finished:
-                return data
+            if self._handle is not None:
+                written = self._path.stat().st_size - self._handle.tell()
+                if finished or (size >= 0 and written >= size):
+                    return self._handle.read(size)
+            elif finished:
+                return b""
             self.abandoned.wait(self._POLL_SECONDS)
 
     def close(self) -> None:
@@ -329,25 +334,28 @@ def _contents(storage: Storage, container: str, pdfs: list[StoredPdf]) -> Iterat
 
 
 def _slices(chunks: Iterable[bytes], ranges: list[tuple[int, int]], blob: str) -> Iterator[bytes]:
-    """The bytes of each (offset, length) of a stream, ranges in offset order (a range may repeat)."""
+    """The bytes of each (offset, length) of a stream, ranges in offset order (a range may repeat).
+    Chunks are sliced, never joined into a growing buffer: each byte is copied once."""
     stream = iter(chunks)
-    held, start = bytearray(), 0  # `held` is the stream from `start` on, as far as it was read
+    chunk, start = b"", 0  # the current chunk, and where it starts in the stream
     last: tuple[tuple[int, int], bytes] | None = None
     for offset, length in ranges:
         if last is not None and last[0] == (offset, length):
             yield last[1]  # two transactions matched to one expense
             continue
-        if offset < start:
+        if last is not None and offset < sum(last[0]):
             raise PermanentError(f"{blob}: receipt PDFs overlap")
-        while start + len(held) < offset + length:
-            chunk = next(stream, None)
-            if chunk is None:
-                raise PermanentError(f"{blob}: the stored receipt PDFs end early")
-            held += chunk
-            if start + len(held) <= offset:  # all before this PDF: dropped, not kept
-                start, held = start + len(held), bytearray()
-        data = bytes(held[offset - start : offset - start + length])
-        del held[: offset + length - start]
-        start = offset + length
+        pieces, at, end = [], offset, offset + length
+        while at < end:
+            if at >= start + len(chunk):  # past this chunk: the next one
+                following = next(stream, None)
+                if following is None:
+                    raise PermanentError(f"{blob}: the stored receipt PDFs end early")
+                start, chunk = start + len(chunk), following
+                continue
+            piece = memoryview(chunk)[at - start : end - start]
+            pieces.append(piece)
+            at += len(piece)
+        data = b"".join(pieces)
         last = ((offset, length), data)
         yield data
