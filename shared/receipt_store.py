@@ -273,11 +273,15 @@ def _cut_here(  # noqa: PLR0917 — a private helper of place_receipts
 
 # -- downloads ----------------------------------------------------------------------------------
 def load_index(storage: Storage, settings: Settings, session_id: str) -> ReceiptsIndex:
-    """The receipt PDFs of a completed session."""
+    """The receipt PDFs of a completed session (every completed session has an index, if only an
+    empty one); MissingReceiptError when it has none, as one completed before receipt PDFs were
+    kept this way: reconciling it again makes them."""
     try:
         data, _ = storage.get_bytes(settings.sessions_container, _index_blob(session_id))
-    except NotFoundError:
-        return ReceiptsIndex(made=dt.datetime.now(dt.UTC))
+    except NotFoundError as exc:
+        raise MissingReceiptError(
+            f"session {session_id} has no receipt PDFs stored: reconcile it again to cut them"
+        ) from exc
     return ReceiptsIndex.model_validate_json(data)
 
 
@@ -314,12 +318,16 @@ class _Sink(io.RawIOBase):
 
 def receipts_zip(storage: Storage, settings: Settings, session_id: str) -> Iterator[bytes]:
     """The ZIP of a session's receipt PDFs, written as it is read: each bundle is read once, from
-    start to end, and one PDF at a time is held. Members are stored (PDFs of JPEGs do not deflate)."""
-    index = load_index(storage, settings, session_id)
+    start to end, and one PDF at a time is held. Members are stored (PDFs of JPEGs do not deflate).
+    The index is read here, so a missing one raises before any byte is sent."""
+    return _zip_stream(storage, settings.sessions_container, load_index(storage, settings, session_id))
+
+
+def _zip_stream(storage: Storage, container: str, index: ReceiptsIndex) -> Iterator[bytes]:
     stamp = index.made.timetuple()[:6]
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:
-        for pdf, data in _contents(storage, settings.sessions_container, index.pdfs):
+        for pdf, data in _contents(storage, container, index.pdfs):
             archive.writestr(zipfile.ZipInfo(pdf.name, date_time=stamp), data)
             yield from sink.take()
     yield from sink.take()

@@ -527,7 +527,10 @@ def report(
         )
     spec = REPORTS.get(name) or next((r for r in REPORTS.values() if r.file_name == name), None)
     if spec is not None and spec.name == "receipts":
-        return spec.file_name, spec.media_type, receipts_zip(storage, settings, session_id)
+        try:
+            return spec.file_name, spec.media_type, receipts_zip(storage, settings, session_id)
+        except MissingReceiptError as exc:
+            raise UnknownSessionError(exc.message) from exc
     if spec is not None:
         file_name, media_type = spec.file_name, spec.media_type
     elif name.startswith("receipts/") and name.removeprefix("receipts/") in manifest.receipt_pdfs:

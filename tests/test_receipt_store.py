@@ -265,3 +265,23 @@ def test_slices_refuse_overlaps_and_a_short_stream(ranges: list[tuple[int, int]]
     reader: Callable[[], list[bytes]] = lambda: list(_slices(iter([b"0123456789"]), ranges, "bundle"))  # noqa: E731
     with pytest.raises(PermanentError, match=message):
         reader()
+
+
+def test_a_session_without_stored_receipt_pdfs_says_so_and_a_rerun_makes_them(
+    storage: AzureStorage, settings: Settings, month: tuple[Path, dict[str, Any]]
+) -> None:
+    """A completed session whose index of receipt PDFs is missing (one completed before they were
+    kept this way) answers the ZIP and each PDF with a 404 that says what to do, before any byte;
+    reconciling it again brings them back."""
+    folder, _ = month
+    session_id = _extract(storage, settings, folder, ("statement.pdf", "receipts.pdf"))
+    _finish(storage, settings, session_id)
+    names = _zip(storage, settings, session_id).namelist()
+    storage.delete(settings.sessions_container, f"{session_id}/reports/receipts-index.json")
+    with pytest.raises(sessions.UnknownSessionError, match="reconcile it again"):
+        sessions.report(storage, settings, session_id, "receipts")
+    with pytest.raises(sessions.UnknownSessionError, match="reconcile it again"):
+        sessions.report(storage, settings, session_id, f"receipts/{names[0]}")
+    reconcile_again(storage, settings, session_id)
+    _finish(storage, settings, session_id)
+    assert _zip(storage, settings, session_id).namelist() == names
