@@ -29,7 +29,6 @@ import threading
 import zipfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
 from pathlib import Path
 from typing import BinaryIO
 
@@ -172,8 +171,7 @@ class CutsUpload:
     def close(self) -> None:
         """Abandon the upload unless kept, and wait for its thread."""
         self._file.abandoned.set()
-        with suppress(_AbandonedError):
-            self._upload.exception()
+        self._upload.exception()  # waits for it; an abandoned or failed upload committed nothing
         self._pool.shutdown(wait=True)
         self._file.close()
 
