@@ -11,12 +11,14 @@ to disk within its time).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import secrets
 import tempfile
 import time
 import urllib.request
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -56,9 +58,11 @@ def machine_cpu_seconds() -> float:
 
 
 def run_session(
-    azurite: Azurite, settings: Settings, files: list[Path], aliases: dict[str, str]
+    azurite: Azurite, settings: Settings, files: list[Path], aliases: dict[str, str], local: Path
 ) -> tuple[float, float]:
-    """Wall and machine CPU seconds from the first upload to the session completed."""
+    """Wall and machine CPU seconds from the first upload to the session completed; checks that the
+    session has the counts and receipt PDFs `ccproc reconcile` wrote into `local`, and that the
+    uploads container is left empty."""
     storage = AzureStorage(azurite.connection_string)
     runtime.use(settings, storage)
     for name, cardholder in aliases.items():
@@ -104,7 +108,15 @@ def run_session(
     print(f"  session: {view.summary.model_dump_json() if view.summary else '-'}; uploads left: {len(left)}")
     mark = time.perf_counter()
     _, _, chunks = sessions.report(storage, settings, session.id, "receipts")
-    size = sum(len(chunk) for chunk in chunks)
+    data = b"".join(chunks)
+    size = len(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as served, zipfile.ZipFile(local / "receipts.zip") as written:
+        assert sorted(served.namelist()) == sorted(written.namelist()), "receipt PDFs differ"
+    expected = json.loads((local / "reconciliation.json").read_text())
+    assert view.summary is not None
+    assert view.summary.transactions == len(expected["transactions"]), "transaction counts differ"
+    assert view.summary.unmatched_expenses == len(expected["unmatched_expenses"]), "expenses differ"
+    assert not left, "uploads left behind"
     took = time.perf_counter() - mark
     print(f"  receipts.zip download (not in the ratio): {size / 2**20:.0f} MB in {took:.2f} s")
     return wall, cpu
@@ -135,7 +147,7 @@ def main() -> None:
                 "sessions_container": f"se-{tag}",
                 "results_queue": f"re-{tag}",
             }
-            wall, cpu = run_session(azurite, settings.model_copy(update=names), files, truth["aliases"])
+            wall, cpu = run_session(azurite, settings.model_copy(update=names), files, truth["aliases"], out)
             pipelines.append(wall)
             pipeline_cpu.append(cpu)
             print(f"  pipeline: {wall:.2f} s, machine CPU {cpu:.2f} s")

@@ -202,6 +202,7 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
     records = load_records(storage, settings, session_id)
     if not records or not all(r.status.terminal for r in records):
         return manifest.status
+    _remove_leftover_uploads(storage, settings, session_id, records)
     failed = [r for r in records if r.status is FileStatus.FAILED]
     if failed:
         reason = "; ".join(f"{r.name}: {r.error}" for r in failed)
@@ -262,6 +263,22 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
     )
     log.info("session %s completed: %s", session_id, summary.model_dump_json())
     return done.status
+
+
+def _remove_leftover_uploads(
+    storage: Storage, settings: Settings, session_id: str, records: list[FileRecord]
+) -> None:
+    """Remove the uploads of files already done, so a session never ends with uploads left: an
+    extract step removes its upload last, after its results message, and may still be retrying
+    that removal (or have died just before it) when the message completes the session."""
+    done = {r.id for r in records if r.status.terminal}
+    for info in list(storage.list(settings.uploads_container, f"{session_id}/")):
+        try:
+            _, file_id, _ = parse_upload_blob(info.name)
+        except PermanentError:
+            continue
+        if file_id in done:
+            storage.delete(settings.uploads_container, info.name)
 
 
 def _finish(

@@ -285,3 +285,25 @@ def test_a_session_without_stored_receipt_pdfs_says_so_and_a_rerun_makes_them(
     reconcile_again(storage, settings, session_id)
     _finish(storage, settings, session_id)
     assert _zip(storage, settings, session_id).namelist() == names
+
+
+class KeepsUploads(Counting):
+    """The real storage, except that removing an upload does nothing (a step that died just before)."""
+
+    def delete(self, container: str, name: str) -> bool:
+        if container.startswith("up"):
+            return False
+        return bool(self._storage.delete(container, name))
+
+
+def test_a_session_never_completes_with_uploads_left(
+    storage: AzureStorage, settings: Settings, month: tuple[Path, dict[str, Any]]
+) -> None:
+    """Extract steps that died before removing their uploads: the step that completes the session
+    removes the uploads of files already done, so completed means the uploads container is empty."""
+    assert settings.uploads_container.startswith("up")
+    folder, _ = month
+    session_id = _extract(KeepsUploads(storage), settings, folder, ("statement.pdf", "receipts.pdf"))  # type: ignore[arg-type]
+    assert len(list(storage.list(settings.uploads_container, f"{session_id}/"))) == 2
+    _finish(storage, settings, session_id)
+    assert list(storage.list(settings.uploads_container, f"{session_id}/")) == []
