@@ -39,10 +39,10 @@ def reconcile_files(
     documents: dict[DocumentKind, tuple[Path, Document]] = {}
     out_dir.mkdir(parents=True, exist_ok=True)
     # Receipt pages are cut while the receipts report is still being read (see receipt_cutter), into
-    # a bundle file in a scratch folder of out_dir, removed at the end.
+    # a scratch folder in out_dir (so moving a PDF into place is a rename), removed at the end.
     with (
         tempfile.TemporaryDirectory(prefix=".receipts-", dir=out_dir) as scratch,
-        ReceiptCutter(Path(scratch) / "receipts.pdfs") as cutter,
+        ReceiptCutter(Path(scratch)) as cutter,
     ):
         for path in files:
             progress = stage(f"reading {path.name}") if stage else None

@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import secrets
 import threading
 import zipfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from pathlib import Path
 from typing import BinaryIO
 
@@ -42,7 +44,7 @@ from shared.report.receipt_pdfs import (
     Job,
     ReceiptCuts,
     ReceiptPdfs,
-    cut_into_bundle,
+    cut_into_files,
     planned_names,
 )
 from shared.settings import Settings
@@ -72,11 +74,21 @@ def _extra_blob(session_id: str) -> str:
     return f"{session_id}/reports/receipts-extra.pdfs"
 
 
+class StoredCut(BaseModel):
+    """One expense's receipt PDF in a bundle: the report pages it holds, where its bytes are."""
+
+    pages: tuple[int, ...]
+    offset: int = Field(ge=0)
+    length: int = Field(gt=0)
+
+
 class StoredCuts(BaseModel):
-    """A stored bundle: its blob and its index."""
+    """A stored bundle: its blob, where each expense's PDF is in it, and what could not be cut."""
 
     bundle: str
-    index: ReceiptCuts
+    cuts: list[StoredCut] = Field(default_factory=list)
+    failures: list[CutFailure] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
 
 
 class StoredPdf(BaseModel):
@@ -106,50 +118,90 @@ class _AbandonedError(Exception):
     """The bundle being uploaded is not wanted after all (the extraction failed, or cut nothing)."""
 
 
-class _GrowingFile:
-    """A file another process is still appending to, read as it grows and to its very end once
-    `finished` is set; a read raises `_AbandonedError` once `abandoned` is set."""
+class _FilesInOrder:
+    """The numbered PDFs (`0.pdf`, `1.pdf`, …) another process is still cutting into a folder, read
+    end to end as one stream while they come; `placed` says where each went. A number whose file
+    never comes (its cut failed) is passed over once a later one is there, or once `finished` is
+    set; a read raises `_AbandonedError` once `abandoned` is set."""
 
     _POLL_SECONDS = 0.02
 
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._handle: BinaryIO | None = None
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._number, self._offset = 0, 0
+        self._current: BinaryIO | None = None
+        self.placed: dict[int, tuple[int, int]] = {}  # number: (offset, length)
         self.finished, self.abandoned = threading.Event(), threading.Event()
 
     def read(self, size: int = -1, /) -> bytes:
-        """`size` bytes (all the rest with -1) once written, fewer only at the end: a reader that
-        concatenates short reads (the SDK does, into each block) would copy each block many times."""
-        while True:
+        """`size` bytes (all the rest with -1), fewer only at the end: a reader that concatenates
+        short reads (the SDK does, into each block) would copy each block many times."""
+        parts: list[bytes] = []
+        wanted = size if size >= 0 else None
+        while wanted is None or wanted > 0:
             if self.abandoned.is_set():
                 raise _AbandonedError
-            finished = self.finished.is_set()  # before looking: whatever was written by then is read
-            if self._handle is None and self._path.exists():
-                self._handle = self._path.open("rb")
-            if self._handle is not None:
-                written = self._path.stat().st_size - self._handle.tell()
-                if finished or (size >= 0 and written >= size):
-                    return self._handle.read(size)
-            elif finished:
-                return b""
-            self.abandoned.wait(self._POLL_SECONDS)
+            if self._current is None and not self._next_file():
+                if self._done():
+                    break
+                self.abandoned.wait(self._POLL_SECONDS)
+                continue
+            assert self._current is not None
+            data = self._current.read(wanted if wanted is not None else -1)
+            if not data:
+                self._current.close()
+                self._current = None
+                continue
+            parts.append(data)
+            self._offset += len(data)
+            if wanted is not None:
+                wanted -= len(data)
+        return b"".join(parts)
+
+    def _next_file(self) -> bool:
+        """Open the next numbered file if it is there (passing over numbers that never came)."""
+        while True:
+            path = self._folder / f"{self._number}.pdf"
+            try:
+                self._current = path.open("rb")
+            except FileNotFoundError:
+                if not self._later_exists():
+                    return False
+                self._number += 1  # its cut failed; a later one is there
+                continue
+            self.placed[self._number] = (self._offset, path.stat().st_size)
+            self._number += 1
+            return True
+
+    def _later_exists(self) -> bool:
+        with suppress(FileNotFoundError):
+            for entry in os.scandir(self._folder):
+                stem = entry.name.removesuffix(".pdf")
+                if stem.isdigit() and int(stem) > self._number:
+                    return True
+        return False
+
+    def _done(self) -> bool:
+        finished = self.finished.is_set()  # before the last look: whatever came by then is read
+        return finished and not self._next_file()
 
     def close(self) -> None:
-        if self._handle is not None:
-            self._handle.close()
+        if self._current is not None:
+            self._current.close()
 
 
 class CutsUpload:
-    """The bundle a sandboxed extraction is cutting into, uploaded while it is written: the upload
-    runs on the core the single-process reading of the report leaves, instead of after it.
-    Nothing is stored until `keep` (an abandoned or failed upload commits no block)."""
+    """The receipt PDFs a sandboxed extraction is cutting into `folder`, uploaded end to end as one
+    blob while they come: the upload runs on the core the single-process reading of the report
+    leaves, instead of after it. Nothing is stored until `keep` (an abandoned or failed upload
+    commits no block)."""
 
     def __init__(
-        self, storage: Storage, settings: Settings, session_id: str, file_id: str, bundle: Path
+        self, storage: Storage, settings: Settings, session_id: str, file_id: str, folder: Path
     ) -> None:
         self._storage, self._settings = storage, settings
         self._session_id, self._file_id = session_id, file_id
-        self._file = _GrowingFile(bundle)
+        self._file = _FilesInOrder(folder)
         self._blob = _new_cuts_blob(session_id, file_id)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cuts upload")
         self._upload = self._pool.submit(
@@ -157,14 +209,14 @@ class CutsUpload:
         )
 
     def keep(self, cuts: ReceiptCuts) -> None:
-        """The extraction is done: finish the upload, then store the index (it names only bytes
-        the bundle holds)."""
+        """The extraction is done: finish the upload, then store the index of the bundle."""
         self._file.finished.set()
         self._upload.result()
+        stored = _stored(self._blob, cuts, self._file.placed)
         self._storage.put_bytes(
             self._settings.sessions_container,
             cuts_index_blob(self._session_id, self._file_id),
-            StoredCuts(bundle=self._blob, index=cuts).model_dump_json().encode(),
+            stored.model_dump_json().encode(),
             content_type="application/json",
         )
 
@@ -182,11 +234,23 @@ class CutsUpload:
         self.close()
 
 
+def _stored(blob: str, cuts: ReceiptCuts, placed: dict[int, tuple[int, int]]) -> StoredCuts:
+    """The index of a bundle: each PDF the extraction cut, where the upload placed its file. One not
+    placed whole (its index came from a process that read an untrusted file) is left out, and so
+    cut again by finalize if it is needed."""
+    stored = [
+        StoredCut(pages=c.pages, offset=placed[c.number][0], length=c.length)
+        for c in cuts.cuts
+        if placed.get(c.number, (0, -1))[1] == c.length
+    ]
+    return StoredCuts(bundle=blob, cuts=stored, failures=cuts.failures, warnings=cuts.warnings)
+
+
 def _load_cuts(storage: Storage, settings: Settings, session_id: str, file_id: str) -> StoredCuts:
     try:
         data, _ = storage.get_bytes(settings.sessions_container, cuts_index_blob(session_id, file_id))
     except NotFoundError:
-        return StoredCuts(bundle="", index=ReceiptCuts())  # nothing cut ahead: finalize cuts them all
+        return StoredCuts(bundle="")  # nothing was cut ahead: finalize cuts them all
     return StoredCuts.model_validate_json(data)
 
 
@@ -213,19 +277,19 @@ def place_receipts(
         return ReceiptPdfs()
     planned = planned_names(reconciliation)
     expenses = {i: reconciliation.transactions[i].expense for i in planned}
-    stored_cuts = _load_cuts(storage, settings, session_id, receipts_file)
-    cuts = stored_cuts.index
-    where = {c.pages: (stored_cuts.bundle, c) for c in cuts.cuts}
+    cuts = _load_cuts(storage, settings, session_id, receipts_file)
+    where = {c.pages: (cuts.bundle, c) for c in cuts.cuts}
     failed = {f.pages: f.reason for f in cuts.failures}
-    uncut = {
-        tuple(e.pages): (tuple(e.pages), e.expense_id, tuple(e.card_number_pages))
-        for e in expenses.values()
-        if e is not None and tuple(e.pages) not in where and tuple(e.pages) not in failed
-    }
+    uncut: dict[tuple[int, ...], Job] = {}
+    for expense in expenses.values():
+        assert expense is not None  # only matched transactions are named
+        key = tuple(expense.pages)
+        if key not in where and key not in failed and key not in uncut:
+            uncut[key] = (key, expense.expense_id, tuple(expense.card_number_pages), len(uncut))
     if uncut:
         extra = _cut_here(storage, settings, session_id, receipts_file, list(uncut.values()), scratch)
         cuts.warnings.extend(extra.warnings)
-        where.update({c.pages: (_extra_blob(session_id), c) for c in extra.cuts})
+        where.update({c.pages: (extra.bundle, c) for c in extra.cuts})
         failed.update({f.pages: f.reason for f in extra.failures})
     result, stored = ReceiptPdfs(), []
     for index, name in planned.items():
@@ -254,19 +318,23 @@ def place_receipts(
 
 def _cut_here(  # noqa: PLR0917 — a private helper of place_receipts
     storage: Storage, settings: Settings, session_id: str, receipts_file: str, jobs: list[Job], scratch: Path
-) -> ReceiptCuts:
+) -> StoredCuts:
     """Cut what was not cut ahead from the kept receipts report into the session's extra bundle."""
-    report, bundle = scratch / "receipts.pdf", scratch / "extra.pdfs"
+    report, folder = scratch / "receipts.pdf", scratch / "cuts"
+    folder.mkdir()
+    blob = _extra_blob(session_id)
     try:
         storage.download_to(settings.sessions_container, source_blob(session_id, receipts_file), report)
         with PdfSource(report) as source:
-            cuts = cut_into_bundle(source, jobs, bundle)
+            cuts = cut_into_files(source, jobs, folder)
     except (NotFoundError, CcprocError) as exc:
         reason = f"the receipts report cannot be read: {exc}"
-        return ReceiptCuts(failures=[CutFailure(pages=pages, reason=reason) for pages, _, _ in jobs])
+        return StoredCuts(bundle=blob, failures=[CutFailure(pages=job[0], reason=reason) for job in jobs])
+    files = _FilesInOrder(folder)
+    files.finished.set()
     if cuts.cuts:
-        storage.put_file(settings.sessions_container, _extra_blob(session_id), bundle)
-    return cuts
+        storage.put_stream(settings.sessions_container, blob, files)
+    return _stored(blob, cuts, files.placed)
 
 
 # -- downloads ----------------------------------------------------------------------------------

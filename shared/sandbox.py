@@ -118,7 +118,7 @@ def _context() -> ForkServerContext:
 # -- the entry point ---------------------------------------------------------------------------
 class Extraction(BaseModel):
     """What a sandboxed extraction hands back: the document and, when receipt pages were cut while it
-    was read, the index of the bundle they went into."""
+    was read, the index of the folder they went into."""
 
     document: Document
     cuts: ReceiptCuts | None = None
@@ -145,15 +145,15 @@ def extract_and_cut_sandboxed(
     path: str | Path,
     settings: Settings,
     *,
-    bundle: Path | None = None,
+    cuts_folder: Path | None = None,
     password: str | None = None,
     name: str | None = None,
     layouts: Sequence[StatementLayout] | None = None,
     progress: Progress | None = None,
 ) -> Extraction:
-    """`extract_sandboxed`; with `bundle`, a receipts report's expenses are also cut into that file
-    while it is read (`ReceiptCutter`, forked inside the child, under the same limits), and the
-    bundle's index comes back with the document, checked against the file."""
+    """`extract_sandboxed`; with `cuts_folder`, a receipts report's expenses are also cut into that
+    folder while it is read (`ReceiptCutter`, forked inside the child, under the same limits), and
+    the folder's index comes back with the document."""
     with Path(path).open("rb"):
         pass  # a missing or unreadable file is the caller's to report, as without the sandbox
     work = functools.partial(
@@ -163,12 +163,9 @@ def extract_and_cut_sandboxed(
         name,
         tuple(layouts) if layouts else None,
         settings.extract_processes,
-        str(bundle) if bundle is not None else None,
+        str(cuts_folder) if cuts_folder is not None else None,
     )
-    extraction = Extraction.model_validate_json(run_sandboxed(work, Limits.of(settings), progress))
-    if extraction.cuts is not None and bundle is not None:
-        extraction.cuts.check(bundle.stat().st_size if bundle.exists() else 0)
-    return extraction
+    return Extraction.model_validate_json(run_sandboxed(work, Limits.of(settings), progress))
 
 
 def run_sandboxed(work: Work, limits: Limits, progress: Progress | None = None) -> bytes:
@@ -340,11 +337,11 @@ def _extract_job(  # noqa: PLR0917 — a partial binds the arguments positionall
     name: str | None,
     layouts: tuple[StatementLayout, ...] | None,
     processes: int | None,
-    bundle: str | None,
+    cuts_folder: str | None,
     progress: Progress,
 ) -> bytes:
     with contextlib.ExitStack() as stack:
-        cutter = stack.enter_context(ReceiptCutter(Path(bundle))) if bundle is not None else None
+        cutter = stack.enter_context(ReceiptCutter(Path(cuts_folder))) if cuts_folder is not None else None
         try:
             document = extract_document(
                 path,
@@ -359,7 +356,7 @@ def _extract_job(  # noqa: PLR0917 — a partial binds the arguments positionall
             raise _why_no_text(path, password) or exc from None
         precut = cutter.finish() if cutter is not None else None
     document.warnings.extend(active_content(path, password))
-    cuts = precut.index if precut is not None and precut.bundle is not None else None
+    cuts = precut.index if precut is not None and precut.folder is not None else None
     return Extraction(document=document, cuts=cuts).model_dump_json().encode()
 
 

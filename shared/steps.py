@@ -80,13 +80,15 @@ def extract_upload(storage: Storage, settings: Settings, blob_name: str) -> File
         except NotFoundError:
             return record  # removed meanwhile (session deleted): nothing to do
         record.uploaded = record.uploaded or now()
-        bundle = folder / "cuts.pdfs"
-        with CutsUpload(storage, settings, session_id, file_id, bundle) as cuts_upload:
+        cuts_folder = folder / "cuts"
+        with CutsUpload(storage, settings, session_id, file_id, cuts_folder) as cuts_upload:
             try:
                 # In a child process under CPU, memory and time limits: a hostile file fails alone.
-                # A receipts report's expenses are cut into `bundle` while it is read, and the
-                # bundle is uploaded as it grows (receipt_store).
-                extraction = extract_and_cut_sandboxed(local, settings, bundle=bundle, name=record.name)
+                # A receipts report's expenses are cut into PDFs while it is read, uploaded end to
+                # end as one blob as they come (receipt_store).
+                extraction = extract_and_cut_sandboxed(
+                    local, settings, cuts_folder=cuts_folder, name=record.name
+                )
             except PermanentError as exc:
                 _fail_file(storage, settings, session_id, record=record, blob_name=blob_name, exc=exc)
                 return record

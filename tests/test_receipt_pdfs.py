@@ -192,19 +192,22 @@ def test_pdfs_cut_while_the_report_is_read_equal_those_cut_after(
     large_receipts: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
     """PDFs cut ahead by a process forked from the extraction (reading the report through a handle
-    of its own) into one bundle have the pages and images of those cut after matching, under the same
-    names; every expense's pages are in the bundle's index, inside the bundle."""
+    of its own), numbered in order, have the pages and images of those cut after matching, under the
+    same names; every expense's pages are in the index, each with its file."""
     path, truth = large_receipts
     assert path.stat().st_size > 16 * 2**20
     rec = receipts_reconciliation(truth)
     ahead, after = tmp_path / "ahead", tmp_path / "after"
     ahead.mkdir()
-    with ReceiptCutter(tmp_path / "bundle.pdfs") as cutter:
+    with ReceiptCutter(tmp_path / "cuts") as cutter:
         document = extract_document(path, expenses=cutter.sink)
         precut = cutter.finish()
         assert {c.pages for c in precut.index.cuts} == {tuple(e.pages) for e in document.receipts}
-        assert precut.bundle is not None
-        precut.index.check(precut.bundle.stat().st_size)
+        assert precut.folder is not None
+        numbers = sorted(int(p.stem) for p in precut.folder.iterdir())
+        assert numbers == list(range(len(precut.index.cuts)))
+        for cut in precut.index.cuts:
+            assert (precut.folder / cut.file_name).stat().st_size == cut.length
         cut_ahead = write_reports(rec, ahead, receipts_pdf=path, settings=Settings(), precut=precut)
     cut_after = write_reports(rec, after, receipts_pdf=path, settings=Settings())
     assert [p.relative_to(ahead) for p in cut_ahead] == [p.relative_to(after) for p in cut_after]

@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import threading
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +26,15 @@ from shared.aliases import BlobAliasStore, JsonFileAliasStore
 from shared.azure_storage import AzureStorage
 from shared.errors import PermanentError
 from shared.pipeline import reconcile_files
-from shared.receipt_store import _slices, cuts_index_blob, receipt_pdf, receipts_zip, source_blob
+from shared.receipt_store import (
+    _AbandonedError,
+    _FilesInOrder,
+    _slices,
+    cuts_index_blob,
+    receipt_pdf,
+    receipts_zip,
+    source_blob,
+)
 from shared.review import reconcile_again, review
 from shared.session_models import SessionStatus
 from shared.settings import Settings
@@ -307,3 +317,42 @@ def test_a_session_never_completes_with_uploads_left(
     assert len(list(storage.list(settings.uploads_container, f"{session_id}/"))) == 2
     _finish(storage, settings, session_id)
     assert list(storage.list(settings.uploads_container, f"{session_id}/")) == []
+
+
+# -- numbered PDFs read end to end while they are cut ---------------------------------------------
+def test_numbered_files_are_read_end_to_end_while_they_come(tmp_path: Path) -> None:
+    """Files written (whole, by rename) one after another by another thread, some numbers never
+    coming (failed cuts), are read in order as one stream; each file's place in it is recorded; the
+    stream ends only once the writer is finished."""
+    folder = tmp_path / "cuts"
+    folder.mkdir()
+    files = {0: b"a" * 10, 1: None, 2: b"b" * 5, 3: b"c" * 7, 4: None, 5: None}
+    reader = _FilesInOrder(folder)
+
+    def write() -> None:
+        for number, data in files.items():
+            time.sleep(0.03)
+            if data is not None:
+                (folder / f"{number}.pdf.part").write_bytes(data)
+                (folder / f"{number}.pdf.part").replace(folder / f"{number}.pdf")
+        reader.finished.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    got = b""
+    while chunk := reader.read(4):
+        assert len(chunk) == 4 or not reader.read(1)  # short only at the end
+        got += chunk
+    writer.join()
+    reader.close()
+    assert got == b"a" * 10 + b"b" * 5 + b"c" * 7
+    assert reader.placed == {0: (0, 10), 2: (10, 5), 3: (15, 7)}
+
+
+def test_an_abandoned_upload_stops_reading(tmp_path: Path) -> None:
+    """Nothing cut (a statement) and the upload abandoned: the waiting read raises, so the upload
+    commits nothing."""
+    reader = _FilesInOrder(tmp_path / "never")
+    threading.Timer(0.1, reader.abandoned.set).start()
+    with pytest.raises(_AbandonedError):
+        reader.read(100)

@@ -4,10 +4,11 @@ A receipts report is read page after page in one process (the parser needs its p
 on a machine with more cores than that the others wait, and cutting every expense's pages afterwards
 was the longest part of writing the reports. The cut PDF does not depend on the match, only its file
 name does; so `ReceiptCutter` takes each expense from the extraction as soon as its last page is read
-(`extract_document(expenses=...)`) and cuts it in a forked process, appending the PDF to one bundle
-file (`cut_into_bundle`). Once matching has named the matched expenses' PDFs, they are read out of the
-bundle (`cut_receipts` with `PrecutReceipts`), or, in the pipeline, the bundle is stored beside the
-extraction's result and the receipts ZIP is served from it (`shared.receipt_store`).
+(`extract_document(expenses=...)`) and cuts it in a forked process into a folder, as `0.pdf`,
+`1.pdf`, … in the order the expenses came (`cut_into_files`). Once matching has named the matched
+expenses' PDFs, `cut_receipts` only moves those files into place (`PrecutReceipts`); in the pipeline,
+the files are uploaded end to end as one blob while they are cut, and the receipts ZIP is served
+from it (`shared.receipt_store`).
 
 The process is forked from the extraction with the report already open and its page tree parsed
 (a third of a second for a month's report), and only takes a file handle of its own.
@@ -28,7 +29,7 @@ from types import TracebackType
 
 from shared.models import Expense
 from shared.read import PdfSource
-from shared.report.receipt_pdfs import Job, PrecutReceipts, ReceiptCuts, cut_into_bundle
+from shared.report.receipt_pdfs import Job, PrecutReceipts, ReceiptCuts, cut_into_files
 
 logger = logging.getLogger(__name__)
 
@@ -48,21 +49,21 @@ def _adopt_source(source: PdfSource) -> None:
 BATCH = 8
 
 
-def _cut_batch(jobs: list[Job], bundle: str) -> ReceiptCuts:
-    """Worker task: each expense's pages appended to the bundle (one worker: one writer, in order)."""
+def _cut_batch(jobs: list[Job], folder: str) -> ReceiptCuts:
+    """Worker task: each expense's pages into its numbered file (one worker: in order)."""
     if _source is None:
         raise RuntimeError("_adopt_source was not run in this process")
-    return cut_into_bundle(_source, jobs, Path(bundle))
+    return cut_into_files(_source, jobs, Path(folder))
 
 
 class ReceiptCutter:
-    """Expenses in as the extraction finds them, cut by one forked process into one bundle file;
-    `finish()` hands the bundle and its index over. Used as a context manager: leaving it stops the
-    process (the bundle file is the caller's)."""
+    """Expenses in as the extraction finds them, cut by one forked process into numbered files;
+    `finish()` hands the folder and its index over. Used as a context manager: leaving it stops the
+    process (the folder is the caller's)."""
 
-    def __init__(self, bundle: Path) -> None:
-        """PDFs are appended to `bundle` (created or emptied when the first expense comes)."""
-        self._bundle = bundle
+    def __init__(self, folder: Path) -> None:
+        """PDFs go into `folder` (made when the first expense comes), which should be empty."""
+        self._folder = folder
         self._report: PdfSource | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._seen: set[tuple[int, ...]] = set()
@@ -83,15 +84,15 @@ class ReceiptCutter:
         key = tuple(expense.pages)
         if key in self._seen:
             return  # two expenses on one page: one PDF serves both
+        self._batch.append((key, expense.expense_id, tuple(expense.card_number_pages), len(self._seen)))
         self._seen.add(key)
-        self._batch.append((key, expense.expense_id, tuple(expense.card_number_pages)))
         if len(self._batch) >= BATCH:
             self._submit()
 
     def _submit(self) -> None:
         if self._pool is not None and self._batch:
             try:
-                self._futures.append(self._pool.submit(_cut_batch, self._batch, str(self._bundle)))
+                self._futures.append(self._pool.submit(_cut_batch, self._batch, str(self._folder)))
             except Exception as exc:  # noqa: BLE001 — a broken pool: the rest are cut at the end
                 logger.warning("receipt PDFs no longer cut ahead: %s", exc)
                 self._shutdown()
@@ -100,7 +101,7 @@ class ReceiptCutter:
     def _start(self, report: PdfSource) -> None:
         self._report = report
         try:
-            self._bundle.write_bytes(b"")
+            self._folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             logger.warning("receipt PDFs not cut ahead: %s", exc)
             return
@@ -112,7 +113,7 @@ class ReceiptCutter:
         )
 
     def finish(self) -> PrecutReceipts:
-        """Wait for every cut; the bundle and its index (empty when nothing was cut ahead)."""
+        """Wait for every cut; the folder and its index (empty when nothing was cut ahead)."""
         self._submit()
         index = ReceiptCuts()
         for future in self._futures:
@@ -122,7 +123,7 @@ class ReceiptCutter:
                 logger.warning("receipt PDFs not cut ahead, to be cut at the end: %s", exc)
         self._shutdown()
         self._report = None  # closed by the extraction by now; nothing of it is needed here
-        return PrecutReceipts(self._bundle if index.cuts else None, index)
+        return PrecutReceipts(self._folder if index.cuts else None, index)
 
     def _shutdown(self) -> None:
         if self._pool is not None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import shutil
 import unicodedata
 import zipfile
 from collections.abc import Callable, Sequence
@@ -91,13 +92,17 @@ def planned_names(reconciliation: Reconciliation) -> dict[int, str]:
 
 
 class Cut(BaseModel):
-    """One expense's receipt PDF inside a bundle: the report pages it holds, where its bytes are."""
+    """One expense's receipt PDF cut ahead: the report pages it holds, and its file `<number>.pdf`."""
 
     model_config = ConfigDict(frozen=True)
 
     pages: tuple[int, ...]
-    offset: int = Field(ge=0)
+    number: int = Field(ge=0)
     length: int = Field(gt=0)
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.number}.pdf"
 
 
 class CutFailure(BaseModel):
@@ -110,57 +115,51 @@ class CutFailure(BaseModel):
 
 
 class ReceiptCuts(BaseModel):
-    """The index of a bundle: a file of receipt PDFs written end to end, one per expense (one per
-    set of pages: two expenses on one page share a PDF), cut while the receipts report was read."""
+    """The index of a folder of receipt PDFs cut while the receipts report was read: one per
+    expense (one per set of pages: two expenses on one page share a PDF), numbered in the order
+    they were cut (`0.pdf`, `1.pdf`, …; a number whose cut failed has no file)."""
 
     cuts: list[Cut] = Field(default_factory=list)
     failures: list[CutFailure] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
 
     def extend(self, other: ReceiptCuts) -> None:
-        """Add a later part of the same bundle."""
+        """Add what a later batch cut."""
         self.cuts.extend(other.cuts)
         self.failures.extend(other.failures)
         self.warnings.extend(other.warnings)
 
-    def check(self, size: int) -> None:
-        """Refuse an index that points outside a bundle of `size` bytes (it came from a process that
-        read an untrusted file)."""
-        outside = [c for c in self.cuts if c.offset + c.length > size]
-        if outside:
-            raise PermanentError(
-                f"the receipt PDFs' index names bytes {outside[0].offset}+{outside[0].length} "
-                f"of a {size}-byte bundle"
-            )
+
+# pages, expense id, pages showing a card number, the number of its file
+Job = tuple[tuple[int, ...], str, tuple[int, ...], int]
 
 
-Job = tuple[tuple[int, ...], str, tuple[int, ...]]  # pages, expense id, pages showing a card number
-
-
-def cut_into_bundle(source: PdfSource, jobs: Sequence[Job], bundle: Path) -> ReceiptCuts:
-    """Cut each job's pages out of `source` and append the PDFs to `bundle`; their index. A job whose
-    pages cannot be copied is a failure in the index, and the others still come out."""
+def cut_into_files(source: PdfSource, jobs: Sequence[Job], folder: Path) -> ReceiptCuts:
+    """Cut each job's pages out of `source` into `folder/<number>.pdf`; their index. Each file
+    appears whole or not at all (written aside, then renamed). A job whose pages cannot be copied
+    is a failure in the index, and the others still come out."""
     index = ReceiptCuts()
     before = len(source.warnings)
-    with bundle.open("ab") as out:
-        out.seek(0, io.SEEK_END)
-        for pages, expense_id, card_number_pages in jobs:
-            try:
-                data = cut_pages(source, pages, expense_id, card_number_pages)
-            except CcprocError as exc:
-                index.failures.append(CutFailure(pages=pages, reason=str(exc)))
-                continue
-            index.cuts.append(Cut(pages=pages, offset=out.tell(), length=len(data)))
-            out.write(data)
+    for pages, expense_id, card_number_pages, number in jobs:
+        try:
+            data = cut_pages(source, pages, expense_id, card_number_pages)
+        except CcprocError as exc:
+            index.failures.append(CutFailure(pages=pages, reason=str(exc)))
+            continue
+        cut = Cut(pages=pages, number=number, length=len(data))
+        partial = folder / f"{cut.file_name}.part"
+        partial.write_bytes(data)
+        partial.replace(folder / cut.file_name)
+        index.cuts.append(cut)
     index.warnings.extend(source.warnings[before:])
     return index
 
 
 @dataclass(frozen=True)
 class PrecutReceipts:
-    """Receipt PDFs cut ahead of matching (`receipt_cutter`): a bundle file and its index."""
+    """Receipt PDFs cut ahead of matching (`receipt_cutter`): their folder and its index."""
 
-    bundle: Path | None = None
+    folder: Path | None = None
     index: ReceiptCuts = field(default_factory=ReceiptCuts)
 
 
@@ -187,8 +186,8 @@ def cut_receipts(
     matched = [(i, reconciliation.transactions[i]) for i in names]
     result = ReceiptPdfs()
     out_dir.mkdir(parents=True, exist_ok=True)
+    ready = _Precut(precut or PrecutReceipts())
     with ExitStack() as stack:
-        ready = _Precut(precut or PrecutReceipts(), stack)
         # Opened (once) only when some PDF is still to be cut; a report that cannot be opened
         # raises here, before any PDF is written.
         uncut = any(rt.expense and not ready.has(rt.expense.pages) for _, rt in matched)
@@ -223,15 +222,14 @@ def cut_receipts(
 
 
 class _Precut:
-    """The precut PDFs handed out to transactions, read out of their bundle (two transactions matched
-    to one expense each get a copy)."""
+    """The precut PDFs handed out to transactions: a PDF moves to its first transaction's file and is
+    copied from there for any later one (two transactions matched to one expense)."""
 
-    def __init__(self, precut: PrecutReceipts, stack: ExitStack) -> None:
-        self._where = {c.pages: c for c in precut.index.cuts} if precut.bundle is not None else {}
+    def __init__(self, precut: PrecutReceipts) -> None:
+        folder = precut.folder
+        self._where = {c.pages: folder / c.file_name for c in precut.index.cuts} if folder else {}
         self._failures = {f.pages: f.reason for f in precut.index.failures}
-        self._bundle = (
-            stack.enter_context(precut.bundle.open("rb")) if self._where and precut.bundle else None
-        )
+        self._placed: set[tuple[int, ...]] = set()
         self.warnings = precut.index.warnings
 
     def has(self, pages: list[int]) -> bool:
@@ -239,17 +237,20 @@ class _Precut:
         return key in self._where or key in self._failures
 
     def take(self, pages: list[int], path: Path | None) -> bytes:
-        """The PDF's bytes (small: one expense); with `path`, also written there."""
+        """The PDF's bytes (small: one expense); with `path`, the PDF is also moved or copied there."""
         key = tuple(pages)
         if key in self._failures:
             raise PermanentError(self._failures[key])
-        cut = self._where[key]
-        assert self._bundle is not None  # there is a bundle whenever there is a cut
-        self._bundle.seek(cut.offset)
-        data = self._bundle.read(cut.length)
-        if path is not None:
-            path.write_bytes(data)
-        return data
+        where = self._where[key]
+        if path is None:
+            return where.read_bytes()
+        if key in self._placed:
+            shutil.copyfile(where, path)
+        else:
+            shutil.move(where, path)  # a rename when both folders are on one filesystem
+            self._where[key] = path
+            self._placed.add(key)
+        return path.read_bytes()
 
 
 def cut_pages(
