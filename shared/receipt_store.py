@@ -174,8 +174,8 @@ class _FilesInOrder:
             return True
 
     def _later_exists(self) -> bool:
-        with suppress(FileNotFoundError):
-            for entry in os.scandir(self._folder):
+        with suppress(FileNotFoundError), os.scandir(self._folder) as entries:
+            for entry in entries:
                 stem = entry.name.removesuffix(".pdf")
                 if stem.isdigit() and int(stem) > self._number:
                     return True
