@@ -1,10 +1,12 @@
 """Receipt PDFs in storage: cut once while the receipts report is extracted, served from there.
 
 The extract step cuts every expense of a receipts report while reading it (`ReceiptCutter`, inside
-the sandbox) and stores the PDFs end to end in one blob, the *bundle*, with its index:
+the sandbox, into numbered files on scratch space) and uploads the PDFs as they come, end to end in
+one blob, the *bundle*, then stores its index:
 
-    sessions/<session>/cuts/<file>-<n>.pdfs  the receipt PDFs of one receipts report, end to end
-                                             (<n>: one per try, so two tries never mix blocks)
+    sessions/<session>/cuts/<file>-<try>.pdfs
+                                             the receipt PDFs of one receipts report, end to end
+                                             (a name per try, so two tries never mix blocks)
     sessions/<session>/cuts/<file>.json      which bundle, and where each expense's PDF is in it
     sessions/<session>/reports/receipts-index.json
                                              each matched transaction's PDF: its name and bytes

@@ -56,16 +56,15 @@ def extract_upload(storage: Storage, settings: Settings, blob_name: str) -> File
     A file that cannot be read is marked failed with its reason and its upload moved aside. A
     repeated event for a file already handled changes nothing.
     """
-    session_id, file_id, name = parse_upload_blob(blob_name)
+    session_id, file_id, _ = parse_upload_blob(blob_name)
     record = load_record(storage, settings, session_id, file_id)
     if record is None:
-        try:
-            load_manifest(storage, settings, session_id)
-        except PermanentError:
-            log.warning("upload %s belongs to no session; removed", blob_name)
-            storage.delete(settings.uploads_container, blob_name)
-            return None
-        record = FileRecord(id=file_id, name=name, status=FileStatus.UPLOADED)
+        # Every upload's record is written before its blob: without one, the blob belongs to no
+        # session, to a file taken back, or to an upload request that failed after storing it (its
+        # client was told, and sent the file again as a new one). Nothing to extract.
+        log.warning("upload %s has no file record; removed", blob_name)
+        storage.delete(settings.uploads_container, blob_name)
+        return None
     if record.status.terminal:
         # A repeated event. An upload still there means the try that finished the file died before
         # its clean-up, perhaps before its results message went: send it (a second one is harmless).
@@ -272,14 +271,15 @@ def _remove_leftover_uploads(
 ) -> None:
     """Remove the uploads of files already done, so a session never ends with uploads left: an
     extract step removes its upload last, after its results message, and may still be retrying
-    that removal (or have died just before it) when the message completes the session."""
+    that removal (or have died just before it) when the message completes the session. An upload
+    without a record (its request failed after storing it) is removed as the extract step would."""
     done = {r.id for r in records if r.status.terminal}
     for info in list(storage.list(settings.uploads_container, f"{session_id}/")):
         try:
             _, file_id, _ = parse_upload_blob(info.name)
         except PermanentError:
             continue
-        if file_id in done:
+        if file_id in done or load_record(storage, settings, session_id, file_id) is None:
             storage.delete(settings.uploads_container, info.name)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import secrets
 import threading
 import time
 import zipfile
@@ -356,3 +357,22 @@ def test_an_abandoned_upload_stops_reading(tmp_path: Path) -> None:
     threading.Timer(0.1, reader.abandoned.set).start()
     with pytest.raises(_AbandonedError):
         reader.read(100)
+
+
+def test_an_upload_without_a_record_is_removed_not_extracted(
+    storage: AzureStorage, settings: Settings, month: tuple[Path, dict[str, Any]]
+) -> None:
+    """An upload request that failed after its blob was stored removes the file's record and tells
+    its client, who sends the file again: the stray blob never becomes a file of the session. The
+    extract step removes it, and so does the step completing the session if it comes first."""
+    folder, _ = month
+    session_id = _extract(storage, settings, folder, ("statement.pdf",))
+    stray = sessions.upload_blob(session_id, secrets.token_hex(8), "receipts.pdf")
+    storage.put_file(settings.uploads_container, stray, folder / "receipts.pdf")
+    _finish(storage, settings, session_id)
+    assert list(storage.list(settings.uploads_container, f"{session_id}/")) == []
+    assert [r.name for r in sessions.load_records(storage, settings, session_id)] == ["statement.pdf"]
+    storage.put_file(settings.uploads_container, stray, folder / "receipts.pdf")
+    assert extract_upload(storage, settings, stray) is None
+    assert list(storage.list(settings.uploads_container, f"{session_id}/")) == []
+    assert len(sessions.load_records(storage, settings, session_id)) == 1
