@@ -1,59 +1,91 @@
-"""Streams over request bodies and blobs that the session use cases need."""
+"""Streams the session use cases and steps read: request bodies, files still being written."""
 
 from __future__ import annotations
 
-import zipfile
-from collections.abc import Callable, Iterator
+import os
+import threading
+from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
+from typing import BinaryIO
 
-from shared.storage import Readable, Storage
-
-
-def zip_member(
-    storage: Storage, container: str, zip_blob: str, name: str, *, missing: Callable[[str], Exception]
-) -> Iterator[bytes]:
-    """One receipt PDF read out of the receipts ZIP in storage by ranged reads (the PDFs are kept
-    only inside the ZIP: a thousand small uploads would cost more than the session's extraction)."""
-    member = name.removeprefix("receipts/")
-    with zipfile.ZipFile(BlobFile(storage, container, zip_blob)) as archive:
-        try:
-            data = archive.read(member)
-        except KeyError as exc:
-            raise missing(f"no receipt {member[:60]!r}") from exc
-    return iter([data])
+from shared.storage import Readable
 
 
-def zip_names(storage: Storage, container: str, zip_blob: str) -> list[str]:
-    """The member names of a ZIP in storage, read from its central directory by ranged reads."""
-    with zipfile.ZipFile(BlobFile(storage, container, zip_blob)) as archive:
-        return archive.namelist()
+class AbandonedError(Exception):
+    """What is being read is not wanted after all (the extraction failed, or cut nothing)."""
 
 
-class BlobFile:
-    """A read-only, seekable view of a blob through ranged reads: what `zipfile` needs."""
+class NumberedFiles:
+    """The numbered PDFs (`0.pdf`, `1.pdf`, …) another process is still cutting into a folder, read
+    end to end as one stream while they come; `placed` says where each went. A number whose file
+    never comes (its cut failed) is passed over once a later one is there, or once `finished` is
+    set; a read raises `AbandonedError` once `abandoned` is set."""
 
-    def __init__(self, storage: Storage, container: str, name: str) -> None:
-        self._storage, self._container, self._name = storage, container, name
-        self._size = storage.info(container, name).size
-        self._pos = 0
+    _POLL_SECONDS = 0.02
 
-    def seekable(self) -> bool:
-        return True
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._number, self._offset = 0, 0
+        self._current: BinaryIO | None = None
+        self.placed: dict[int, tuple[int, int]] = {}  # number: (offset, length)
+        self.finished, self.abandoned = threading.Event(), threading.Event()
 
-    def tell(self) -> int:
-        return self._pos
+    def read(self, size: int = -1, /) -> bytes:
+        """`size` bytes (all the rest with -1), fewer only at the end: a reader that concatenates
+        short reads (the SDK does, into each block) would copy each block many times."""
+        parts: list[bytes] = []
+        wanted = size if size >= 0 else None
+        while wanted is None or wanted > 0:
+            if self.abandoned.is_set():
+                raise AbandonedError
+            if self._current is None and not self._next_file():
+                if self._done():
+                    break
+                self.abandoned.wait(self._POLL_SECONDS)
+                continue
+            assert self._current is not None
+            data = self._current.read(wanted if wanted is not None else -1)
+            if not data:
+                self._current.close()
+                self._current = None
+                continue
+            parts.append(data)
+            self._offset += len(data)
+            if wanted is not None:
+                wanted -= len(data)
+        return b"".join(parts)
 
-    def seek(self, offset: int, whence: int = 0) -> int:
-        base = {0: 0, 1: self._pos, 2: self._size}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
+    def _next_file(self) -> bool:
+        """Open the next numbered file if it is there (passing over numbers that never came)."""
+        while True:
+            path = self._folder / f"{self._number}.pdf"
+            try:
+                self._current = path.open("rb")
+            except FileNotFoundError:
+                if not self._later_exists():
+                    return False
+                self._number += 1  # its cut failed; a later one is there
+                continue
+            self.placed[self._number] = (self._offset, path.stat().st_size)
+            self._number += 1
+            return True
 
-    def read(self, size: int = -1) -> bytes:
-        size = self._size - self._pos if size < 0 else min(size, self._size - self._pos)
-        if size <= 0:
-            return b""
-        data = self._storage.read_range(self._container, self._name, self._pos, size)
-        self._pos += len(data)
-        return data
+    def _later_exists(self) -> bool:
+        with suppress(FileNotFoundError), os.scandir(self._folder) as entries:
+            for entry in entries:
+                stem = entry.name.removesuffix(".pdf")
+                if stem.isdigit() and int(stem) > self._number:
+                    return True
+        return False
+
+    def _done(self) -> bool:
+        finished = self.finished.is_set()  # before the last look: whatever came by then is read
+        return finished and not self._next_file()
+
+    def close(self) -> None:
+        if self._current is not None:
+            self._current.close()
 
 
 class CappedBody:

@@ -26,18 +26,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import secrets
-import threading
 import zipfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
 from pathlib import Path
-from typing import BinaryIO
 
 from pydantic import BaseModel, Field
 
+from shared.blob_io import NumberedFiles
 from shared.errors import CcprocError, PermanentError
 from shared.models import Reconciliation
 from shared.read import PdfSource
@@ -116,82 +113,6 @@ class MissingReceiptError(PermanentError):
 
 
 # -- the extract step ---------------------------------------------------------------------------
-class _AbandonedError(Exception):
-    """The bundle being uploaded is not wanted after all (the extraction failed, or cut nothing)."""
-
-
-class _FilesInOrder:
-    """The numbered PDFs (`0.pdf`, `1.pdf`, …) another process is still cutting into a folder, read
-    end to end as one stream while they come; `placed` says where each went. A number whose file
-    never comes (its cut failed) is passed over once a later one is there, or once `finished` is
-    set; a read raises `_AbandonedError` once `abandoned` is set."""
-
-    _POLL_SECONDS = 0.02
-
-    def __init__(self, folder: Path) -> None:
-        self._folder = folder
-        self._number, self._offset = 0, 0
-        self._current: BinaryIO | None = None
-        self.placed: dict[int, tuple[int, int]] = {}  # number: (offset, length)
-        self.finished, self.abandoned = threading.Event(), threading.Event()
-
-    def read(self, size: int = -1, /) -> bytes:
-        """`size` bytes (all the rest with -1), fewer only at the end: a reader that concatenates
-        short reads (the SDK does, into each block) would copy each block many times."""
-        parts: list[bytes] = []
-        wanted = size if size >= 0 else None
-        while wanted is None or wanted > 0:
-            if self.abandoned.is_set():
-                raise _AbandonedError
-            if self._current is None and not self._next_file():
-                if self._done():
-                    break
-                self.abandoned.wait(self._POLL_SECONDS)
-                continue
-            assert self._current is not None
-            data = self._current.read(wanted if wanted is not None else -1)
-            if not data:
-                self._current.close()
-                self._current = None
-                continue
-            parts.append(data)
-            self._offset += len(data)
-            if wanted is not None:
-                wanted -= len(data)
-        return b"".join(parts)
-
-    def _next_file(self) -> bool:
-        """Open the next numbered file if it is there (passing over numbers that never came)."""
-        while True:
-            path = self._folder / f"{self._number}.pdf"
-            try:
-                self._current = path.open("rb")
-            except FileNotFoundError:
-                if not self._later_exists():
-                    return False
-                self._number += 1  # its cut failed; a later one is there
-                continue
-            self.placed[self._number] = (self._offset, path.stat().st_size)
-            self._number += 1
-            return True
-
-    def _later_exists(self) -> bool:
-        with suppress(FileNotFoundError), os.scandir(self._folder) as entries:
-            for entry in entries:
-                stem = entry.name.removesuffix(".pdf")
-                if stem.isdigit() and int(stem) > self._number:
-                    return True
-        return False
-
-    def _done(self) -> bool:
-        finished = self.finished.is_set()  # before the last look: whatever came by then is read
-        return finished and not self._next_file()
-
-    def close(self) -> None:
-        if self._current is not None:
-            self._current.close()
-
-
 class CutsUpload:
     """The receipt PDFs a sandboxed extraction is cutting into `folder`, uploaded end to end as one
     blob while they come: the upload runs on the core the single-process reading of the report
@@ -203,7 +124,7 @@ class CutsUpload:
     ) -> None:
         self._storage, self._settings = storage, settings
         self._session_id, self._file_id = session_id, file_id
-        self._file = _FilesInOrder(folder)
+        self._file = NumberedFiles(folder)
         self._blob = _new_cuts_blob(session_id, file_id)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cuts upload")
         self._upload = self._pool.submit(
@@ -332,7 +253,7 @@ def _cut_here(  # noqa: PLR0917 — a private helper of place_receipts
     except (NotFoundError, CcprocError) as exc:
         reason = f"the receipts report cannot be read: {exc}"
         return StoredCuts(bundle=blob, failures=[CutFailure(pages=job[0], reason=reason) for job in jobs])
-    files = _FilesInOrder(folder)
+    files = NumberedFiles(folder)
     files.finished.set()
     if cuts.cuts:
         storage.put_stream(settings.sessions_container, blob, files)

@@ -25,11 +25,10 @@ from pypdf.generic import StreamObject
 from shared import sessions
 from shared.aliases import BlobAliasStore, JsonFileAliasStore
 from shared.azure_storage import AzureStorage
+from shared.blob_io import AbandonedError, NumberedFiles
 from shared.errors import PermanentError
 from shared.pipeline import reconcile_files
 from shared.receipt_store import (
-    _AbandonedError,
-    _FilesInOrder,
     _slices,
     cuts_index_blob,
     receipt_pdf,
@@ -328,7 +327,7 @@ def test_numbered_files_are_read_end_to_end_while_they_come(tmp_path: Path) -> N
     folder = tmp_path / "cuts"
     folder.mkdir()
     files = {0: b"a" * 10, 1: None, 2: b"b" * 5, 3: b"c" * 7, 4: None, 5: None}
-    reader = _FilesInOrder(folder)
+    reader = NumberedFiles(folder)
 
     def write() -> None:
         for number, data in files.items():
@@ -353,9 +352,9 @@ def test_numbered_files_are_read_end_to_end_while_they_come(tmp_path: Path) -> N
 def test_an_abandoned_upload_stops_reading(tmp_path: Path) -> None:
     """Nothing cut (a statement) and the upload abandoned: the waiting read raises, so the upload
     commits nothing."""
-    reader = _FilesInOrder(tmp_path / "never")
+    reader = NumberedFiles(tmp_path / "never")
     threading.Timer(0.1, reader.abandoned.set).start()
-    with pytest.raises(_AbandonedError):
+    with pytest.raises(AbandonedError):
         reader.read(100)
 
 
