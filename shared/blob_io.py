@@ -39,11 +39,13 @@ class NumberedFiles:
         while wanted is None or wanted > 0:
             if self.abandoned.is_set():
                 raise AbandonedError
-            if self._current is None and not self._next_file():
-                if self._done():
-                    break
-                self.abandoned.wait(self._POLL_SECONDS)
-                continue
+            if self._current is None:
+                finished = self.finished.is_set()  # before looking: whatever came by then is read
+                if not self._next_file():
+                    if finished:
+                        break
+                    self.abandoned.wait(self._POLL_SECONDS)
+                    continue
             assert self._current is not None
             data = self._current.read(wanted if wanted is not None else -1)
             if not data:
@@ -78,10 +80,6 @@ class NumberedFiles:
                 if stem.isdigit() and int(stem) > self._number:
                     return True
         return False
-
-    def _done(self) -> bool:
-        finished = self.finished.is_set()  # before the last look: whatever came by then is read
-        return finished and not self._next_file()
 
     def close(self) -> None:
         if self._current is not None:

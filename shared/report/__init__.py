@@ -18,13 +18,14 @@ masked the same way wherever it holds a run of digits shaped like a card number.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
 from shared.models import Reconciliation
 from shared.report.csv_files import write_pvault_csv, write_transactions_csv
-from shared.report.cutting import cutting
+from shared.report.cutting import Done, Forked, cutting
 from shared.report.json_file import write_reconciliation_json
 from shared.report.receipt_pdfs import PrecutReceipts, ReceiptPdfs, planned_names
 from shared.report.workbook import write_workbook
@@ -88,13 +89,7 @@ def write_reports(
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {name: out_dir / report.file_name for name, report in REPORTS.items()}
     if receipt_pdfs is not None:
-        write_pvault_csv(reconciliation, paths["pvault"], settings.pvault)
-        write_workbook(reconciliation, paths["exceptions"], receipt_pdfs.names)
-        write_transactions_csv(reconciliation, paths["transactions"], receipt_pdfs.names)
-        write_reconciliation_json(
-            reconciliation, paths["reconciliation"], receipt_pdfs.names, receipt_pdfs.problems
-        )
-        return [path for name, path in paths.items() if name != "receipts"]
+        del paths["receipts"]  # kept elsewhere: no ZIP here
     matched = sum(rt.expense is not None for rt in reconciliation.transactions) if receipts_pdf else 0
     total = matched + len(REPORTS)
     step = 0
@@ -108,15 +103,22 @@ def write_reports(
     # Cutting receipt pages (CPU-bound, the longest part) runs in a process of its own while this
     # one writes the other reports; both know the file names up front.
     planned = planned_names(reconciliation) if receipts_pdf is not None and matched else {}
-    with cutting(
-        reconciliation,
-        receipts_pdf if planned else None,
-        out_dir / RECEIPTS_DIR,
-        password,
-        zip_path=paths["receipts"],
-        keep_files=keep_pdfs,
-        precut=precut,
-    ) as pending:
+    with ExitStack() as stack:
+        pending: Forked | Done
+        if receipt_pdfs is not None:
+            planned, pending = receipt_pdfs.names, Done(receipt_pdfs)
+        else:
+            pending = stack.enter_context(
+                cutting(
+                    reconciliation,
+                    receipts_pdf if planned else None,
+                    out_dir / RECEIPTS_DIR,
+                    password,
+                    zip_path=paths["receipts"],
+                    keep_files=keep_pdfs,
+                    precut=precut,
+                )
+            )
         write_pvault_csv(reconciliation, paths["pvault"], settings.pvault)
         advance()
         write_workbook(reconciliation, paths["exceptions"], planned)
