@@ -190,17 +190,13 @@ def place_receipts(
     """Name each matched transaction's receipt PDF and store the index of where its bytes are; the
     names, and a problem line for each PDF that could not be made. `receipts_file` is the id of the
     session's receipts report (None: there is none, and so no PDF)."""
-    if receipts_file is None:
-        storage.put_bytes(
-            settings.sessions_container,
-            _index_blob(session_id),
-            ReceiptsIndex(made=dt.datetime.now(dt.UTC)).model_dump_json().encode(),
-            content_type="application/json",
-        )
-        return ReceiptPdfs()
-    planned = planned_names(reconciliation)
+    planned = planned_names(reconciliation) if receipts_file is not None else {}
     expenses = {i: reconciliation.transactions[i].expense for i in planned}
-    cuts = _load_cuts(storage, settings, session_id, receipts_file)
+    cuts = (
+        _load_cuts(storage, settings, session_id, receipts_file)
+        if receipts_file is not None
+        else StoredCuts(bundle="")
+    )
     where = {c.pages: (cuts.bundle, c) for c in cuts.cuts}
     failed = {f.pages: f.reason for f in cuts.failures}
     uncut: dict[tuple[int, ...], Job] = {}
@@ -209,7 +205,7 @@ def place_receipts(
         key = tuple(expense.pages)
         if key not in where and key not in failed and key not in uncut:
             uncut[key] = (key, expense.expense_id, tuple(expense.card_number_pages), len(uncut))
-    if uncut:
+    if uncut and receipts_file is not None:
         extra = _cut_here(storage, settings, session_id, receipts_file, list(uncut.values()), scratch)
         cuts.warnings.extend(extra.warnings)
         where.update({c.pages: (extra.bundle, c) for c in extra.cuts})
