@@ -15,7 +15,6 @@ from shared.models import Check, Document, Expense
 from shared.parse_receipts import ReceiptsParser
 from shared.parse_statement import parse_statement
 from shared.read import (
-    PageRows,
     PageText,
     PdfSource,
     first_text_page,
@@ -37,7 +36,7 @@ def default_processes() -> int:
 
 def _pages_in_pool(
     *, path: str, password: str | None, count: int, processes: int, sink: PdfSource, progress: Progress | None
-) -> Iterator[PageRows]:
+) -> Iterator[PageText]:
     """Pages read and grouped into rows by `processes` workers in contiguous ranges, in page order."""
     chunk = max(8, -(-count // (processes * 3)))
     ranges = [(start, min(start + chunk, count)) for start in range(0, count, chunk)]
@@ -107,7 +106,7 @@ def extract_document(
         kind, layout = detect(first_text_page(source), layouts)
         document = Document(file=name or Path(path).name, kind=kind, pages=source.page_count)
         if layout is not None:  # a statement
-            pages: Iterator[PageText] | Iterator[PageRows]
+            pages: Iterator[PageText]
             if processes > 1 and source.page_count >= PARALLEL_MIN_PAGES:
                 pages = _pages_in_pool(
                     path=str(path),

@@ -1,4 +1,6 @@
-"""Stage 1 — read: a PDF's pages as positioned text runs, one page at a time, never decoding images.
+"""Stage 1 — read: a PDF's pages as printed rows of words and cells, one page at a time, never
+decoding images. Where each word is printed comes from `shared.pdf_text`; rows and cells from
+`shared.text_rows`.
 
 pypdf reads a *path* whole into memory and keeps every object it resolves (receipt images
 included) until the reader is dropped. So a large file is handed over as an open file handle (pypdf
@@ -17,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
 import pypdf
 from pypdf.errors import FileNotDecryptedError, PdfReadError, PyPdfError
@@ -31,6 +33,8 @@ from shared.errors import (
     NotAPdfError,
     WrongPasswordError,
 )
+from shared.pdf_text import FontMetrics, page_pieces
+from shared.text_rows import Row, rows_from_pieces
 
 PDF_MAGIC = b"%PDF-"
 # Streams above this size are dropped from pypdf's cache after each page: images, content streams.
@@ -42,78 +46,25 @@ _TAIL_BYTES = 2048
 
 
 @dataclass(frozen=True, slots=True)
-class Run:
-    """A piece of text as the PDF draws it, at its position in points (origin bottom-left)."""
-
-    x: float
-    y: float
-    size: float
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """Runs that share a baseline, left to right: the text a parser matches, and where each run starts."""
-
-    text: str
-    starts: tuple[int, ...]
-    xs: tuple[float, ...]
-
-
-class RowSource(Protocol):
-    """A page that can be read as rows: `PageText`, or `PageRows` from a worker."""
-
-    @property
-    def number(self) -> int: ...
-
-    def rows(self) -> Sequence[Row]: ...
-
-
-@dataclass(frozen=True, slots=True)
 class PageText:
-    """The text of one page: runs in content order."""
+    """The text of one page as printed: rows top to bottom, each with its words and cells."""
 
     number: int
-    runs: tuple[Run, ...]
+    grouped: tuple[Row, ...]
 
     @property
     def has_text(self) -> bool:
         """True when the page draws any visible character."""
-        return any(run.text.strip() for run in self.runs)
+        return bool(self.grouped)
+
+    def rows(self) -> tuple[Row, ...]:
+        """Rows top to bottom; each row's words left to right, joined by one space."""
+        return self.grouped
 
     def lines(self) -> list[str]:
-        """Non-empty lines in content (reading) order, stripped."""
-        joined = "".join(run.text for run in self.runs)
-        return [line.strip() for line in joined.splitlines() if line.strip()]
-
-    def rows(self) -> list[Row]:
-        """Runs grouped by baseline, top to bottom; each row's runs joined by one space."""
-        pieces = sorted(_positioned_pieces(self.runs), key=lambda p: (-p.y, p.x))
-        rows: list[list[Run]] = []
-        for piece in pieces:
-            if rows and abs(rows[-1][0].y - piece.y) <= max(1.0, 0.35 * piece.size):
-                rows[-1].append(piece)
-            else:
-                rows.append([piece])
-        return [_row(sorted(group, key=lambda p: p.x)) for group in rows]
-
-
-def _positioned_pieces(runs: tuple[Run, ...]) -> Iterator[Run]:
-    """Split runs at line breaks; a piece after a break sits one line below its run's origin."""
-    for run in runs:
-        for k, piece in enumerate(run.text.split("\n")):
-            text = " ".join(piece.split())
-            if text:
-                yield Run(run.x, run.y - k * 1.2 * run.size, run.size, text)
-
-
-def _row(group: list[Run]) -> Row:
-    starts: list[int] = []
-    offset = 0
-    for run in group:
-        starts.append(offset)
-        offset += len(run.text) + 1
-    return Row(" ".join(r.text for r in group), tuple(starts), tuple(r.x for r in group))
+        """Every cell, row after row, left to right: labels and values as separate lines, however
+        the producer grouped them."""
+        return [cell.text for row in self.grouped for cell in row.cells()]
 
 
 class _ListHandler(logging.Handler):
@@ -174,17 +125,22 @@ class PdfSource:
             raise
         self._cache_seen = len(self._reader.resolved_objects)
         self._last: PageText | None = None
+        self._fonts: dict[int, FontMetrics] = {}
 
     def _open(self, password: str | None) -> pypdf.PdfReader:
         reader: pypdf.PdfReader = self._guard(lambda: pypdf.PdfReader(self._handle, strict=False))
         if reader.is_encrypted:
-            if not password:
-                raise EncryptedPdfError("the PDF is encrypted: give its password (--password)")
+            # A PDF encrypted with an owner password only (to stop printing or copying) opens with
+            # the empty user password, as in any viewer; only a user password needs asking for.
             try:
-                opened = reader.decrypt(password)
+                opened = reader.decrypt(password or "")
+                if not opened and password:
+                    opened = reader.decrypt("")
             except (PyPdfError, NotImplementedError, ValueError) as exc:
                 raise EncryptedPdfError(f"the PDF's encryption cannot be opened: {exc}") from exc
             if not opened:
+                if not password:
+                    raise EncryptedPdfError("the PDF is encrypted: give its password (--password)")
                 raise WrongPasswordError("the password does not open this PDF")
         return reader
 
@@ -210,22 +166,14 @@ class PdfSource:
         return result
 
     def page(self, index: int) -> PageText:
-        """The text runs of page `index` (0-based); large streams it resolved are dropped after."""
+        """The text of page `index` (0-based); large streams it resolved are dropped after."""
         if self._last is not None and self._last.number == index + 1:
             return self._last  # detection read it just before the parser asks for it
-        runs: list[Run] = []
-
-        def visit(text: str, cm: list[float], tm: list[float], _font: Any, size: float) -> None:
-            if text:
-                x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-                runs.append(Run(round(x, 2), round(y, 2), abs(size * tm[3] * cm[3]) or size, text))
-
         try:
-            self._guard(lambda: self._reader.pages[index].extract_text(visitor_text=visit))
+            pieces = self._guard(lambda: page_pieces(self._reader, self._reader.pages[index], self._fonts))
         finally:
             self._trim_cache()
-        self._last = PageText(index + 1, tuple(runs))
+        self._last = PageText(index + 1, tuple(rows_from_pieces(pieces)))
         return self._last
 
     def copy_pages(self, numbers: Sequence[int]) -> pypdf.PdfWriter:
@@ -304,22 +252,10 @@ def first_text_page(source: PdfSource, limit: int = 5) -> PageText:
 
 
 @dataclass(frozen=True, slots=True)
-class PageRows:
-    """A page already grouped into rows (by a worker process), for parsers that read rows."""
-
-    number: int
-    grouped: tuple[Row, ...]
-
-    def rows(self) -> tuple[Row, ...]:
-        """The page's rows, top to bottom."""
-        return self.grouped
-
-
-@dataclass(frozen=True, slots=True)
 class PageBatch:
     """Pages read by a worker process, with what went wrong on the way."""
 
-    pages: list[PageRows]
+    pages: list[PageText]
     warnings: list[str]
     unreadable_pages: list[int]
 
@@ -339,5 +275,5 @@ def read_page_rows(start: int, stop: int) -> PageBatch:
     if source is None:
         raise RuntimeError("open_worker_source was not run in this process")
     warnings_before, unreadable_before = len(source.warnings), len(source.unreadable_pages)
-    pages = [PageRows(page.number, tuple(page.rows())) for page in source.pages(start, stop)]
+    pages = list(source.pages(start, stop))
     return PageBatch(pages, source.warnings[warnings_before:], source.unreadable_pages[unreadable_before:])

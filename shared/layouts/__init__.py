@@ -12,6 +12,7 @@ import json
 import re
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -98,6 +99,27 @@ class LayoutPatterns(BaseModel):
         return self
 
 
+class Column(BaseModel):
+    """One column of the statement's table as its header line prints it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    label: str = Field(min_length=1, description="the column's name exactly as printed in the header line")
+    field: str | None = Field(
+        default=None,
+        description="the row field printed in this column, where its text can touch the next column's "
+        "(merchant, city, merchant_group, product): cells are then cut where the header puts the column",
+    )
+    align: Literal["left", "right"] = Field(default="left", description="how the cells sit under the label")
+    max_chars: int | None = Field(
+        default=None, ge=1, description="fixed width in characters, if the issuer has one"
+    )
+
+
+# Fields whose column positions decide where one regex group's text is cut in two.
+POSITIONED_FIELDS = {"merchant", "city", "merchant_group", "product"}
+
+
 class StatementLayout(BaseModel):
     """One issuer's statement layout."""
 
@@ -107,11 +129,35 @@ class StatementLayout(BaseModel):
     title: str = Field(description="the document's name, as people call it")
     detect: list[str] = Field(min_length=1, description="every one must match the first page's text")
     date_formats: list[str] = Field(min_length=1)
-    merchant_max_length: int | None = Field(
-        default=None, description="merchant column width; used to split merchant from city"
+    columns: list[Column] = Field(
+        default=[],
+        description="the column header line, left to right: where each column is printed is read from "
+        "it on every page, so cells are found by position whoever produced the PDF",
     )
     doubled_product: bool = Field(default=False, description="product text printed with each character twice")
     patterns: LayoutPatterns
+
+    @field_validator("columns")
+    @classmethod
+    def _columns(cls, columns: list[Column]) -> list[Column]:
+        fields = [c.field for c in columns if c.field]
+        unknown = set(fields) - POSITIONED_FIELDS
+        if unknown:
+            known = sorted(POSITIONED_FIELDS)
+            raise ValueError(f"columns name unknown fields {sorted(unknown)}; known: {known}")
+        if len(fields) != len(set(fields)):
+            raise ValueError("a field is given to two columns")
+        return columns
+
+    def column(self, field: str) -> Column | None:
+        """The column that prints `field`, if the layout names one."""
+        return next((c for c in self.columns if c.field == field), None)
+
+    @property
+    def merchant_max_length(self) -> int | None:
+        """The merchant column's width in characters, where the issuer fixes it."""
+        column = self.column("merchant")
+        return column.max_chars if column else None
 
     @field_validator("detect")
     @classmethod
