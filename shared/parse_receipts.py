@@ -1,10 +1,13 @@
 """Stage 3b — parse a Receipt Images Report: expense pages → validated `Expense`s with their pages.
 
 An expense page's text is label/value lines in reading order; some values come *before* their
-label (Expense Title, the coding type) and the amount follows the first address line. The parser
-cuts the page's lines at the labels it knows and reads each field from its segment, so a value
-printed on the label's own line (`Merchant Name: GASMART`) is read as well. A page without an
-expense header continues the previous expense (more receipt images).
+label (Expense Title, the coding type) and the amount follows the first address line. The page
+arrives as its printed cells, row by row (`PageText.lines()`), so a label and its value printed on
+one line by a fixed-width producer come as two lines, as they do when stacked. A line that still
+holds a label after other text (a value printed just left of its label) is cut before the label.
+The parser then cuts the lines at the labels it knows and reads each field from its segment, so a
+value printed on the label's own line (`Merchant Name: GASMART`) is read as well. A page without
+an expense header continues the previous expense (more receipt images).
 """
 
 from __future__ import annotations
@@ -42,9 +45,16 @@ _LABELS: dict[str, re.Pattern[str]] = {
         "request_type": r"Request\s+Type",
     }.items()
 }
-# Coding sub-labels stand alone on their line with the value on the next, or carry it after a colon.
+# A top-level label after other text on its line: the line is cut before it.
+_INLINE_LABEL = re.compile(
+    r"(?<=\s)(?:Transaction\s+ID|Expense\s+Title|Amount|(?<!Merchant\s)Address|Purpose|Merchant\s+Name"
+    r"|Merchant\s+Address|Accounts\s+Coding\s+Type|Attachment\s+Name|Request\s+Type)\s*:",
+    re.IGNORECASE,
+)
+# Coding sub-labels stand alone on their line with the value on the next, or carry it after a colon
+# or after spaces (`Job   55867. Tank Farm Repaint` from a fixed-width producer).
 _CODING_LABELS: dict[str, re.Pattern[str]] = {
-    name: re.compile(rf"^{pattern}(?:\s*:\s*(?P<value>.*)|\s*)$", re.IGNORECASE)
+    name: re.compile(rf"^{pattern}(?:\s*:\s*(?P<value>.*)|\s+(?P<spaced>\S.*)|\s*)$", re.IGNORECASE)
     for name, pattern in {
         "job": r"Job",
         "phase": r"Phase",
@@ -91,12 +101,14 @@ def _coding(before_label: list[str], after_label: list[str]) -> tuple[Coding, li
     current: list[str] | None = None
     leading: list[str] = []
     for line in after_label:
-        match = next(((n, m) for n, p in _CODING_LABELS.items() if (m := p.match(line))), None)
+        match = None
+        if not _CODING_KIND.match(line):
+            match = next(((n, m) for n, p in _CODING_LABELS.items() if (m := p.match(line))), None)
         if match:
             name, m = match
             current = values.setdefault(name, [])
-            if m.group("value"):
-                current.append(m.group("value").strip())
+            if value := (m.group("value") or m.group("spaced") or "").strip():
+                current.append(value)
         elif current is not None:
             current.append(line)
         else:
@@ -113,8 +125,22 @@ def _text(lines: list[str] | None) -> str | None:
     return " ".join(lines).strip() or None if lines else None
 
 
+def split_labels(lines: list[str]) -> list[str]:
+    """Each line cut before any label that follows other text on it."""
+    out: list[str] = []
+    for line in lines:
+        last = 0
+        for m in _INLINE_LABEL.finditer(line):
+            if line[last : m.start()].strip():
+                out.append(line[last : m.start()].strip())
+                last = m.start()
+        out.append(line[last:].strip())
+    return out
+
+
 def parse_expense_page(lines: list[str], page: int) -> Expense:
     """One expense from the lines of the page that starts it."""
+    lines = split_labels(lines)
     start = EXPENSE_START.match(lines[0])
     if start is None:
         raise ValueError("the page does not start with 'Expense Transaction Date'")

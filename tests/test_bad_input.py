@@ -71,6 +71,37 @@ def test_encrypted_needs_its_password(tmp_path: Path, statement: Path, algorithm
     assert len(extract_document(locked, password="s3cret").transactions) == 1
 
 
+@pytest.mark.parametrize("algorithm", ["RC4-128", "AES-256"])
+def test_owner_password_only_opens_without_asking(tmp_path: Path, statement: Path, algorithm: str) -> None:
+    """Encrypted with an owner password only (printing and copying forbidden), as report engines
+    do: any viewer opens it without a password, and so does extraction — with or without one given."""
+    writer = pypdf.PdfWriter(clone_from=statement)
+    writer.encrypt(user_password="", owner_password="owner-only", algorithm=algorithm, permissions_flag=0)
+    locked = tmp_path / "locked.pdf"
+    with locked.open("wb") as handle:
+        writer.write(handle)
+    assert pypdf.PdfReader(locked).is_encrypted
+    assert len(extract_document(locked).transactions) == 1
+    assert len(extract_document(locked, password="owner-only").transactions) == 1
+
+
+def test_owner_password_only_from_reportlab(tmp_path: Path) -> None:
+    """The same from another producer: reportlab's RC4-128 with printing and copying forbidden."""
+    from reportlab.lib.pdfencrypt import StandardEncryption
+    from reportlab.pdfgen.canvas import Canvas
+
+    path = tmp_path / "locked.pdf"
+    encryption = StandardEncryption("", "owner-only", canPrint=0, canCopy=0, canModify=0, strength=128)
+    canvas = Canvas(str(path), encrypt=encryption)
+    canvas.setFont("Helvetica", 7)
+    for n, line in enumerate(STATEMENT_PAGE):
+        canvas.drawString(20, 750 - 12 * n, line)
+    canvas.save()
+    assert pypdf.PdfReader(path).is_encrypted
+    (row,) = extract_document(path).transactions
+    assert row.net == row.gross - row.discount
+
+
 def test_image_only_pdf_says_ocr(tmp_path: Path) -> None:
     """A scanned PDF with no text layer is refused with a reason that names OCR."""
     with pytest.raises(ImageOnlyPdfError, match="OCR"):

@@ -1,4 +1,4 @@
-"""Reading pages: positioned runs, baseline rows, and a cache that does not keep images."""
+"""Reading pages: rows by baseline, cells by position, and a cache that does not keep images."""
 
 from __future__ import annotations
 
@@ -27,8 +27,9 @@ def test_rows_follow_position_not_drawing_order(tmp_path: Path) -> None:
         page = source.page(0)
     rows = page.rows()
     assert [r.text for r in rows] == ["first row", "COOL AIR SERVICE C LAKEVILLE, LA"]
-    assert rows[1].starts == (0, len("COOL AIR SERVICE C") + 1)
-    assert page.lines() == ["LAKEVILLE, LA", "COOL AIR SERVICE C", "first row"]
+    assert rows[1].breaks == (0, rows[1].text.split().index("LAKEVILLE,"))
+    assert [c.text for c in rows[1].cells()] == ["COOL AIR SERVICE C", "LAKEVILLE, LA"]
+    assert page.lines() == ["first row", "COOL AIR SERVICE C", "LAKEVILLE, LA"]
 
 
 def test_images_are_not_kept_between_pages(tmp_path: Path) -> None:

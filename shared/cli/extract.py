@@ -150,7 +150,8 @@ def _write_csv(documents: Sequence[Document], out: TextIO) -> None:
 
 
 def cmd_text(args: argparse.Namespace) -> int:
-    """Print page text exactly as the parser sees it: rows for statements, lines for receipts."""
+    """Print page text exactly as the parser sees it: rows for statements, lines for receipts, or
+    with --cells every row's cells with the x (points from the left edge) each begins at."""
     layouts = load_layouts(*args.layouts)
     try:
         with PdfSource(args.file, args.password) as source:
@@ -162,7 +163,12 @@ def cmd_text(args: argparse.Namespace) -> int:
             start, stop = args.pages or (1, source.page_count)
             for page in source.pages(start - 1, min(stop, source.page_count)):
                 print(f"--- page {page.number} ---")
-                lines = page.lines() if kind is DocumentKind.RECEIPT_IMAGES else [r.text for r in page.rows()]
+                if args.cells:
+                    lines = ["  ".join(f"@{c.x0:.1f} {c.text}" for c in row.cells()) for row in page.rows()]
+                elif kind is DocumentKind.RECEIPT_IMAGES:
+                    lines = page.lines()
+                else:
+                    lines = [r.text for r in page.rows()]
                 for line in lines:
                     print(line)
     except CcprocError as exc:
@@ -202,5 +208,8 @@ def register(sub: Any) -> None:
     text = sub.add_parser("text", help="show page text as the parser sees it")
     text.add_argument("file", metavar="FILE")
     text.add_argument("--pages", type=_page_range, help="pages to show, e.g. 2 or 1-3")
+    text.add_argument(
+        "--cells", action="store_true", help="each row's cells with where each begins (x in points)"
+    )
     add_pdf_options(text)
     text.set_defaults(run=cmd_text)
