@@ -93,3 +93,54 @@ def test_duplicate_layout_names_are_refused(tmp_path: Path) -> None:
     write_layout(tmp_path / "dup", {**SIMPLE_LAYOUT, "name": "wex_cardholder_activity"})
     with pytest.raises(LayoutError, match="defined twice"):
         load_layouts(tmp_path / "dup")
+
+
+def test_second_issuer_columns_cut_a_fixed_width_row(tmp_path: Path) -> None:
+    """A second issuer's layout names its column header: a fixed-width row whose full-width merchant
+    runs into the location is cut where the header puts the location column, with no code."""
+    from tests.test_pdf_text import raw_pdf  # noqa: PLC0415 — the raw content-stream PDF writer
+
+    layout = {
+        **SIMPLE_LAYOUT,
+        "name": "fixed_width_bank",
+        "detect": ["^FIXED BANK STATEMENT"],
+        "columns": [
+            {"label": "Date"},
+            {"label": "Ref"},
+            {"label": "Merchant", "field": "merchant", "max_chars": 12},
+            {"label": "Location", "field": "city"},
+            {"label": "Amount", "align": "right"},
+        ],
+        "patterns": {
+            **SIMPLE_LAYOUT["patterns"],  # type: ignore[dict-item]
+            "transaction": "^(?P<transaction_date>{date}) (?P<transaction_number>\\d{6}) "
+            "(?P<merchant_city>.+?), ?(?P<state>[A-Z]{2}) (?P<net>{money})$",
+            "skip": ["^FIXED BANK", "^Date\\b"],
+        },
+    }
+    folder = tmp_path / "layouts"
+    write_layout(folder, layout)
+    lines = [
+        "FIXED BANK STATEMENT",
+        "Card ending 4321 - ANA LIMA",
+        "Date        Ref     Merchant    Location          Amount",
+        "01.03.2025  123456  ACME HARDWARSAN JOSE, CA      $12.00",
+        "02.03.2025  123457  CAFE        NEW YORK, NY       $3.50",
+        "Total for card 4321: $15.50",
+    ]
+    content = " ".join(f"BT /C 8 Tf 30 {700 - 12 * n} Td ({line}) Tj ET" for n, line in enumerate(lines))
+    pdf = raw_pdf(tmp_path / "fixed.pdf", content)
+    document = extract_document(pdf, layouts=load_layouts(folder))
+    assert [(t.merchant, t.city, t.state, t.net) for t in document.transactions] == [
+        ("ACME HARDWAR", "SAN JOSE", "CA", Decimal("12.00")),
+        ("CAFE", "NEW YORK", "NY", Decimal("3.50")),
+    ]
+    assert document.checks == []
+
+
+def test_columns_name_known_fields_only(tmp_path: Path) -> None:
+    """A column given a field the parser does not position is refused when the layout loads."""
+    folder = tmp_path / "layouts"
+    write_layout(folder, {**SIMPLE_LAYOUT, "columns": [{"label": "Amount", "field": "amount"}]})
+    with pytest.raises(LayoutError, match="unknown fields"):
+        load_layouts(folder)
