@@ -12,6 +12,7 @@ from shared.errors import LayoutError
 from shared.extract import extract_document
 from shared.layouts import load_layouts
 from tests.conftest import WritePdf
+from tests.test_pdf_text import raw_pdf
 
 SIMPLE_LAYOUT = {
     "name": "simple_bank",
@@ -98,8 +99,6 @@ def test_duplicate_layout_names_are_refused(tmp_path: Path) -> None:
 def test_second_issuer_columns_cut_a_fixed_width_row(tmp_path: Path) -> None:
     """A second issuer's layout names its column header: a fixed-width row whose full-width merchant
     runs into the location is cut where the header puts the location column, with no code."""
-    from tests.test_pdf_text import raw_pdf  # noqa: PLC0415 — the raw content-stream PDF writer
-
     layout = {
         **SIMPLE_LAYOUT,
         "name": "fixed_width_bank",
