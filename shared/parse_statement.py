@@ -3,15 +3,14 @@
 Rows come from `read.PageText.rows()`: the words on one baseline, joined by one space, each with
 where it is printed. The layout's regexes find the fields. Where one regex group spans two printed
 columns (merchant + city, merchant group + product), the column header line on the page says where
-the second column begins, whoever produced the PDF; a word that runs across a column's edge (a
-full-length merchant in a fixed-width font) is cut there first. Only on a page without a header
-line do gaps between cells and a documented heuristic decide.
+the second column begins, whoever produced the PDF (`shared.statement_columns`); a word that runs
+across a column's edge is cut there first. Only on a row away from its header do gaps between
+cells and a documented heuristic decide.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,75 +21,10 @@ from pydantic import ValidationError
 from shared.layouts import PIECES, StatementLayout
 from shared.models import Check, Transaction
 from shared.read import PageText
+from shared.statement_columns import StatementColumns
 from shared.text_rows import Row
-from shared.values import is_doubled, mask_card_numbers, parse_date, parse_money, undouble
+from shared.values import mask_card_numbers, parse_date, parse_money, undouble
 
-# Words that begin multi-word US city names; used only when a row gives no column boundary.
-_CITY_PREFIXES = frozenset(
-    {
-        "SAN",
-        "SANTA",
-        "LOS",
-        "LAS",
-        "LAKE",
-        "NEW",
-        "FORT",
-        "FT",
-        "PORT",
-        "ST",
-        "SAINT",
-        "EL",
-        "LA",
-        "DEL",
-        "NORTH",
-        "SOUTH",
-        "EAST",
-        "WEST",
-        "GRAND",
-        "CEDAR",
-        "COLLEGE",
-        "CORPUS",
-        "BATON",
-        "BIG",
-        "LITTLE",
-        "PALM",
-        "ROUND",
-        "SUGAR",
-        "GREEN",
-        "HIGH",
-        "MOUNT",
-        "MT",
-        "PALO",
-        "DES",
-        "BOWLING",
-        "CAPE",
-        "CHULA",
-        "DALY",
-        "DEER",
-        "BEL",
-        "BELLE",
-        "BAY",
-        "CORAL",
-        "DAYTONA",
-        "SIOUX",
-        "ELK",
-        "TWIN",
-        "CITY",
-        "IOWA",
-        "KANSAS",
-        "JERSEY",
-        "OKLAHOMA",
-        "CARSON",
-        "COUNCIL",
-        "OVERLAND",
-        "CRYSTAL",
-        "MORENO",
-        "RANCHO",
-        "SIMI",
-        "THOUSAND",
-    }
-)
-_CITY_WORD = re.compile(r"^[A-Z][A-Z.'\-]*$")
 _STARTS_LIKE_ROW = re.compile(r"^" + PIECES["date"] + r"\b")
 _MAX_WARNINGS = 50
 
@@ -133,10 +67,7 @@ class StatementParser:
         self.result = StatementResult()
         self.card = _Card()
         self.pending: _Pending | None = None
-        self.known_cities: set[str] = set()
-        # field -> x where its column begins, read from the latest column header line.
-        self.columns: dict[str, float] = {}
-        self._cut_columns: tuple[float, ...] = ()
+        self.columns = StatementColumns(layout, self.rx.transaction)
         self._seen_numbers: set[str] = set()
         self._block: dict[str, str] = {}
         self._unparsed = 0
@@ -173,7 +104,7 @@ class StatementParser:
     # -- one row -------------------------------------------------------------------------------
     def _row(self, row: Row, page: int) -> str | None:
         text = row.text
-        if self._column_header(row):
+        if self.columns.header(row):
             return "header"
         # The card block's fields may share a row (two-column header blocks): read every one.
         card_fields = [m.groupdict() for pattern in self.rx.card if (m := pattern.search(text))]
@@ -183,7 +114,7 @@ class StatementParser:
             return "header"
         if self._block and self._is_body(text):
             self._apply_block()
-        if (found := self._transaction_match(row)) is not None:
+        if (found := self.columns.match(row)) is not None:
             self._transaction(*found, page)
             return "body"
         if self.rx.transaction_totals and (m := self.rx.transaction_totals.search(text)):
@@ -198,50 +129,6 @@ class StatementParser:
         if any(p.search(text) for p in self.rx.skip):
             return "header"
         return None
-
-    def _transaction_match(self, row: Row) -> tuple[Row, re.Match[str], bool] | None:
-        """A transaction row's match, and whether its cells sit under the page's column header.
-
-        Where they do, a word running across a column's edge is cut there first (and the row read
-        again). A producer that prints a row as one string of single-spaced cells, away from its
-        header's columns, is read by its cells alone.
-        """
-        m = self.rx.transaction.search(row.text)
-        if not self._cut_columns or not _STARTS_LIKE_ROW.match(row.text):
-            return None if m is None else (row, m, False)
-        split = row.split_at(self._cut_columns)
-        again = self.rx.transaction.search(split.text) if split is not row else None
-        if again is not None and self._aligned(again, split):
-            return split, again, True
-        return None if m is None else (row, m, self._aligned(m, row))
-
-    def _aligned(self, m: re.Match[str], row: Row) -> bool:
-        """True when the row's merchant begins where the header's merchant column does."""
-        x = self.columns.get("merchant")
-        group = "merchant_city" if "merchant_city" in m.re.groupindex else "merchant"
-        return x is not None and abs(row.x_at(m.start(group)) - x) <= 0.6 * row.size
-
-    def _column_header(self, row: Row) -> bool:
-        """Read where each column begins from a column header line (every label, in order)."""
-        columns = self.layout.columns
-        if not columns or columns[0].label not in row.text:
-            return False
-        found: dict[str, float] = {}
-        offset = 0
-        for column in columns:
-            at = row.text.find(column.label, offset)
-            if at < 0:
-                return False
-            offset = at + len(column.label)
-            if column.field:
-                found[column.field] = row.x_at(at)
-        self.columns = found
-        # Cut at the columns that follow a text column: where a full-width value runs on.
-        self._cut_columns = tuple(
-            found[column.field] for prev, column in itertools.pairwise(columns)
-            if column.field and prev.field and column.align == "left"
-        )  # fmt: skip
-        return True
 
     def _card_fields(self, groups: dict[str, str | None]) -> None:
         # Card block rows may come in any order; they take effect at the next body row.
@@ -301,75 +188,14 @@ class StatementParser:
             if name in g:
                 fields[name] = parse_money(g[name])
         if "merchant_city" in g:
-            fields["merchant"], fields["city"] = self._split_merchant_city(m, row, aligned)
+            fields["merchant"], fields["city"] = self.columns.merchant_city(m, row, aligned)
         if "group_product" in g:
-            fields["merchant_group"], fields["product"] = self._split_group_product(m, row, aligned)
+            fields["merchant_group"], fields["product"] = self.columns.group_product(m, row, aligned)
         if self.layout.doubled_product and fields.get("product"):
             fields["product"] = undouble(str(fields["product"]))
         return fields
 
     # -- splitting one regex group that spans two printed columns ------------------------------
-    def _split_merchant_city(self, m: re.Match[str], row: Row, aligned: bool) -> tuple[str, str | None]:
-        start, end = m.span("merchant_city")
-        text = m.group("merchant_city")
-        if aligned and "city" in self.columns:
-            # The header says where the city column begins: the words from there are the city.
-            cut = row.column_start(start, end, self.columns["city"])
-            if cut is not None:
-                return text[: cut - start].strip(), text[cut - start :].strip()
-            if row.x_at(start) >= self.columns["city"] - 0.3 * row.size:
-                return "", text.strip()
-            return text.strip(), None
-        cuts = _cell_starts(row, start, end)
-        if cuts:
-            # No header to go by: the city is printed as a cell of its own.
-            cut = cuts[-1]
-            merchant, city = text[:cut].strip(), text[cut:].strip()
-            self.known_cities.add(city)
-            return merchant, city
-        return self._guess_merchant_city(text)
-
-    def _guess_merchant_city(self, text: str) -> tuple[str, str | None]:
-        """The whole row was one run: the merchant column's width and city names decide."""
-        words = text.split()
-        limit = self.layout.merchant_max_length or len(text)
-        splits = []
-        for i in range(1, len(words)):
-            merchant, city = " ".join(words[:i]), " ".join(words[i:])
-            if len(merchant) <= limit and all(_CITY_WORD.match(w) for w in words[i:]):
-                splits.append((merchant, city, i))
-        if not splits:
-            return text, None
-        for merchant, city, _ in splits:
-            if city in self.known_cities:
-                return merchant, city
-        for merchant, city, _ in splits:
-            if len(merchant) == limit:  # a name that fills its column was cut there
-                return merchant, city
-        # Otherwise the longest merchant, its city taking the words that begin city names.
-        _, _, i = splits[-1]
-        while i > 1 and words[i - 1] in _CITY_PREFIXES and any(s[2] == i - 1 for s in splits):
-            i -= 1
-        return " ".join(words[:i]), " ".join(words[i:])
-
-    def _split_group_product(self, m: re.Match[str], row: Row, aligned: bool) -> tuple[str, str | None]:
-        start, end = m.span("group_product")
-        text = m.group("group_product")
-        if aligned and "product" in self.columns:
-            cut = row.column_start(start, end, self.columns["product"])
-            if cut is None:
-                return text.strip(), None
-            return text[: cut - start].strip(), text[cut - start :].strip() or None
-        words = text.split()
-        if self.layout.doubled_product:
-            # The product is the text printed with every character twice.
-            first_doubled = next((i for i, w in enumerate(words) if i > 0 and is_doubled(w)), len(words))
-            return " ".join(words[:first_doubled]), " ".join(words[first_doubled:]) or None
-        cuts = _cell_starts(row, start, end)
-        if cuts:
-            return text[: cuts[0]].strip(), text[cuts[0] :].strip() or None
-        return text, None
-
     # -- totals --------------------------------------------------------------------------------
     def _transaction_totals(self, groups: dict[str, str | None], page: int) -> None:
         pending = self.pending
@@ -486,13 +312,6 @@ def parse_statement(pages: Iterable[PageText], layout: StatementLayout) -> State
     for page in pages:
         parser.feed(page)
     return parser.finish()
-
-
-def _cell_starts(row: Row, start: int, end: int) -> list[int]:
-    """Offsets, relative to `start`, where a cell begins inside `row.text[start:end]`: after a wide
-    gap, or where a separately drawn text touches the one before it."""
-    cells = {row.starts[i] for i in row.breaks} | {offset for offset, _ in row.joins}
-    return sorted(offset - start for offset in cells if start < offset < end)
 
 
 def _masked(text: str) -> str:
