@@ -60,3 +60,31 @@ def score(truth: Sequence[Mapping[str, Any]], got: Sequence[Mapping[str, Any]], 
                     f"{expected[key]} {name}: want {expected[name]!r} got {actual.get(name)!r}"
                 )
     return result
+
+
+def _flat(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A record with nested mappings spelled out as ``outer.inner`` fields."""
+    out: dict[str, Any] = {}
+    for name, value in record.items():
+        if isinstance(value, Mapping):
+            out |= _flat(value, f"{prefix}{name}.")
+        else:
+            out[prefix + name] = value
+    return out
+
+
+def field_accuracy(
+    truth: Sequence[Mapping[str, Any]], got: Sequence[Mapping[str, Any]], key: str
+) -> dict[str, float]:
+    """Per field the truth gives, the share of truth records whose extracted record (found by ``key``)
+    holds an equal value; a record not extracted counts wrong for every field. Nested fields (an
+    expense's coding) are scored one by one as ``coding.job`` etc.; money compares as Decimal."""
+    by_key = {record[key]: _flat(record) for record in got}
+    right: dict[str, int] = {}
+    for expected in truth:
+        actual = by_key.get(expected[key])
+        for name, value in _flat(expected).items():
+            leaf = name.rsplit(".", 1)[-1]
+            ok = actual is not None and name in actual and _normal(leaf, value) == _normal(leaf, actual[name])
+            right[name] = right.get(name, 0) + ok
+    return {name: count / len(truth) for name, count in right.items()} if truth else {}

@@ -18,11 +18,29 @@ from pypdf import PdfReader
 from reportlab.pdfbase.pdfmetrics import stringWidth  # type: ignore[import-untyped]
 
 from tests.builders import build_month, build_receipts, build_statement, vocab
-from tests.builders.expenses import random_expenses
+from tests.builders.drawn import base_fonts, placed, producer, text_objects
+from tests.builders.expenses import Expense, ExpenseMix, random_expenses
 from tests.builders.formats import doubled, money
 from tests.builders.golden import CASES, GOLDEN_DIR, _totals_open_a_page
-from tests.builders.receipts import render_receipts
-from tests.builders.statement import COLUMNS, MERCHANT_CITY_GAP, ROW_FONT, ROW_SIZE
+from tests.builders.model import Mix
+from tests.builders.receipts import ReceiptStyle, render_receipts
+from tests.builders.receipts_form import SLOT_X, form_lines
+from tests.builders.statement import (
+    COLUMNS,
+    MERCHANT_CITY_GAP,
+    ROW_FONT,
+    ROW_SIZE,
+    LineMoves,
+    Producer,
+    RowStyle,
+)
+from tests.builders.statement_lines import (
+    COURIER_EM,
+    LEFT,
+    PAGE_WIDTH,
+    char_starts,
+    padded_size,
+)
 
 SIXTEEN_DIGITS = re.compile(rb"(?<!\d)\d{16}(?!\d)")
 
@@ -89,8 +107,8 @@ def test_bad_card_total_is_printed_and_listed(tmp_path: Path) -> None:
     assert money(_dec(check["printed_total"])) in text.splitlines()
 
 
-@pytest.mark.parametrize("style", ["cells", "line"])
-def test_statement_text_is_extractable(tmp_path: Path, style: Literal["cells", "line"]) -> None:
+@pytest.mark.parametrize("style", ["cells", "joined"])
+def test_statement_text_is_extractable(tmp_path: Path, style: Literal["cells", "joined"]) -> None:
     """pypdf reads back every row's number, the totals lines, card blocks and column header."""
     pdf = tmp_path / "s.pdf"
     truth = build_statement(pdf, cards=3, per_card=[4, 12, 2], seed=8, row_style=style)
@@ -105,7 +123,7 @@ def test_statement_text_is_extractable(tmp_path: Path, style: Literal["cells", "
         assert "Employee ID:" in page
     for r in truth["transactions"]:
         assert r["transaction_number"] in text
-    if style == "line":
+    if style == "joined":
         first = truth["transactions"][0]
         row = next(line for line in text.splitlines() if first["transaction_number"] in line)
         assert row.startswith(dt.date.fromisoformat(first["transaction_date"]).strftime("%m/%d"))
@@ -248,3 +266,211 @@ def test_doubled_products() -> None:
     """Products print each character twice; spaces once unless asked."""
     assert doubled("D2 LS PREM") == "DD22 LLSS PPRREEMM"
     assert doubled("D2 LS", double_spaces=True) == "DD22  LLSS"
+
+
+# --- producer styles: how the documents are drawn, read back from the content streams ----------------
+
+STYLE_MIX = Mix(long_merchant_rate=0.6, credit_rate=0.2, no_product_rate=0.3)
+# The second page of a two-card statement has no report header: every line on it takes the style.
+# 5 card block lines, the column header, 5 rows with their totals lines, the card total.
+PAGE2_LINES = 5 + 1 + 5 * 2 + 1
+
+
+def _statement(
+    tmp_path: Path, style: RowStyle, producer: Producer = "reportlab", moves: LineMoves = "Td"
+) -> tuple[Path, dict[str, Any]]:
+    pdf = tmp_path / f"{style}-{producer}-{moves}.pdf"
+    truth = build_statement(
+        pdf,
+        cards=2,
+        per_card=5,
+        seed=21,
+        row_style=style,
+        producer=producer,
+        line_moves=moves,
+        mix=STYLE_MIX,
+    )
+    return pdf, truth
+
+
+def _same_places(a: list[tuple[float, float, str]], b: list[tuple[float, float, str]]) -> bool:
+    """The same strings in the same order at the same places (within fpdf2's 0.01 pt rounding)."""
+    return len(a) == len(b) and all(
+        sa == sb and abs(xa - xb) <= 0.011 and abs(ya - yb) <= 0.011
+        for (xa, ya, sa), (xb, yb, sb) in zip(a, b, strict=True)
+    )
+
+
+def _card2_rows(truth: dict[str, Any]) -> list[dict[str, Any]]:
+    last4 = truth["cards"][1]["card_last4"]
+    return [r for r in truth["transactions"] if r["card_last4"] == last4]
+
+
+def test_cells_style_draws_each_cell_alone(tmp_path: Path) -> None:
+    """cells: every text object below the report header holds exactly one cell."""
+    pdf, truth = _statement(tmp_path, "cells")
+    objects = text_objects(pdf, 1)
+    assert all(len(o.strings) == 1 for o in objects)
+    strings = [o.strings[0] for o in objects]
+    for row in _card2_rows(truth):
+        assert {row["transaction_number"], row["merchant"], f"{row['city']}, {row['state']}"} <= set(strings)
+
+
+@pytest.mark.parametrize("moves", ["Td", "Tm"])
+def test_line_style_draws_one_object_per_line(tmp_path: Path, moves: LineMoves) -> None:
+    """line: one text object per printed line, its cells placed by Td (or Tm) moves, where cells puts them."""
+    pdf, truth = _statement(tmp_path, "line", moves=moves)
+    cells, _ = _statement(tmp_path, "cells")
+    objects = text_objects(pdf, 1)
+    assert len(objects) == PAGE2_LINES
+    for obj in objects:
+        assert obj.moves[1:] == [moves] * (len(obj.strings) - 1)
+    rows = [o for o in objects if len(o.strings) >= 12 and o.strings[0] != "Trans Date"]
+    assert [o.strings[3] for o in rows] == [r["transaction_number"] for r in _card2_rows(truth)]
+    assert _same_places(placed(pdf, 1), placed(cells, 1))
+
+
+def test_words_style_draws_one_object_per_word(tmp_path: Path) -> None:
+    """words: each word its own text object, at its cell's x plus the width of the text before it."""
+    pdf, _ = _statement(tmp_path, "words")
+    cells, _ = _statement(tmp_path, "cells")
+    objects = text_objects(pdf, 1)
+    assert all(len(o.strings) == 1 and " " not in o.strings[0] for o in objects)
+    fonts = base_fonts(cells, 1)
+    expected = []
+    for obj in text_objects(cells, 1):
+        (x, y), text, font, size = obj.at[0], obj.strings[0], fonts[obj.fonts[0]], obj.sizes[0]
+        for word in re.finditer(r"\S+", text):
+            expected.append((x + stringWidth(text[: word.start()], font, size), y, word.group()))
+    assert _same_places(placed(pdf, 1), expected)
+
+
+def test_padded_style_is_one_courier_string_per_line(tmp_path: Path) -> None:
+    """padded: Courier, one string per line, labels at their columns, 18-character merchants glued."""
+    pdf, truth = _statement(tmp_path, "padded")
+    objects = text_objects(pdf, 1)
+    fonts = base_fonts(pdf, 1)
+    assert len(objects) == PAGE2_LINES
+    assert all(len(o.strings) == 1 for o in objects)
+    assert {fonts[f] for o in objects for f in o.fonts} == {"Courier", "Courier-Bold"}
+    strings = [o.strings[0] for o in objects]
+    header = next(s for s in strings if s.startswith("Trans Date"))
+    assert [header.index(c.label) for c in COLUMNS.values()] == list(char_starts(COLUMNS).values())
+    rows = {r["transaction_number"]: r for r in _card2_rows(truth)}
+    lines = {s.split()[3]: s for s in strings if s[:2].isdigit()}
+    assert set(lines) == set(rows)
+    glued = [r for r in rows.values() if len(r["merchant"]) == 18]
+    assert glued
+    for row in glued:
+        assert f"{row['merchant']}{row['city']}, {row['state']}" in lines[row["transaction_number"]]
+    assert all("  " in line for line in lines.values())
+    size = padded_size(COLUMNS)
+    assert LEFT + max(len(s) for s in strings) * COURIER_EM * size <= PAGE_WIDTH
+
+
+@pytest.mark.parametrize("style", ["cells", "words", "padded"])
+def test_fpdf2_draws_the_same_strings_in_the_same_places(tmp_path: Path, style: RowStyle) -> None:
+    """fpdf2 writes the same strings where reportlab does, with fpdf2 as the Producer, and the same truth."""
+    ours, truth = _statement(tmp_path, style)
+    theirs, fpdf2_truth = _statement(tmp_path, style, producer="fpdf2")
+    assert "fpdf2" in producer(theirs)
+    assert "fpdf2" not in producer(ours)
+    assert fpdf2_truth == truth
+    for page in range(truth["pages"]):
+        assert _same_places(placed(theirs, page), placed(ours, page))
+
+
+def test_fpdf2_refuses_the_styles_it_cannot_draw(tmp_path: Path) -> None:
+    """fpdf2 text() makes one object per call: asking it for a line or stacked style is an error."""
+    with pytest.raises(ValueError, match="fpdf2"):
+        build_statement(tmp_path / "s.pdf", row_style="line", producer="fpdf2")
+    with pytest.raises(ValueError, match="fpdf2"):
+        build_receipts(tmp_path / "r.pdf", style="stacked", producer="fpdf2")
+
+
+def test_truth_does_not_depend_on_how_it_is_drawn(tmp_path: Path) -> None:
+    """A month pair's truth is the same in every style and producer: only the drawing changes."""
+    plain = build_month(tmp_path / "plain", seed=4)
+    drawings: tuple[tuple[RowStyle, ReceiptStyle, Producer], ...] = (
+        ("line", "line", "reportlab"),
+        ("padded", "words", "fpdf2"),
+    )
+    for statement_style, receipts_style, maker in drawings:
+        folder = tmp_path / f"{statement_style}-{maker}"
+        truth = build_month(
+            folder,
+            seed=4,
+            statement_style=statement_style,
+            receipts_style=receipts_style,
+            producer=maker,
+        )
+        assert truth == plain
+        assert ("fpdf2" in producer(folder / "receipts.pdf")) == (maker == "fpdf2")
+
+
+def _form_expenses() -> list[Expense]:
+    mix = ExpenseMix(missing_attachment_rate=0.25, multi_page_rate=0.3, coding_weights=(0.3, 0.3, 0.2, 0.2))
+    return random_expenses(random.Random(12), 10, mix=mix)
+
+
+def test_form_prints_what_the_stacked_block_prints() -> None:
+    """The form's cells hold exactly the stacked text lines (the date line split into label and date)."""
+    for expense in _form_expenses():
+        stacked = expense.text_lines()
+        label, date = stacked[0].rsplit(" ", 1)
+        cells = [c.text for line in form_lines(expense) for c in line.cells]
+        assert Counter(cells) == Counter([label, date, *stacked[1:]])
+
+
+@pytest.mark.parametrize(
+    ("style", "moves"), [("cells", "Td"), ("line", "Td"), ("line", "Tm"), ("words", "Td")]
+)
+def test_form_styles_place_cells_in_columns(tmp_path: Path, style: ReceiptStyle, moves: LineMoves) -> None:
+    """cells, line and words put labels and values in their columns; title and coding type before labels."""
+    expenses = _form_expenses()
+    render_receipts(tmp_path / "r.pdf", expenses, style=style, line_moves=moves)
+    render_receipts(tmp_path / "cells.pdf", expenses, style="cells")
+    objects = text_objects(tmp_path / "r.pdf")
+    first = expenses[0]
+    if style == "line":
+        assert len(objects) == len(form_lines(first))
+        employee = next(o for o in objects if o.strings[0] == first.employee_number)
+        assert employee.strings == [first.employee_number, first.employee_name, first.expense_type]
+        assert employee.moves == [moves] * 3
+        assert _same_places(placed(tmp_path / "r.pdf"), placed(tmp_path / "cells.pdf"))
+    elif style == "words":
+        assert all(len(o.strings) == 1 and " " not in o.strings[0] for o in objects)
+    else:
+        assert all(len(o.strings) == 1 for o in objects)
+        at = {text: xy for x, y, text in placed(tmp_path / "r.pdf") for xy in [(x, y)]}
+        assert at["Amount :"] == (SLOT_X["label"], at[first.amount_text][1])
+        assert at[first.amount_text][0] == round(SLOT_X["value"], 2)
+        assert at[first.title][0] == SLOT_X["label"] < at["Expense Title:"][0] == round(SLOT_X["value"], 2)
+        assert at[first.title][1] == at["Expense Title:"][1]
+
+
+def test_padded_form_is_one_courier_string_per_line(tmp_path: Path) -> None:
+    """padded: each form line one Courier string, values after runs of spaces, the employee line whole."""
+    expenses = _form_expenses()
+    render_receipts(tmp_path / "r.pdf", expenses, style="padded")
+    first = expenses[0]
+    objects = text_objects(tmp_path / "r.pdf")
+    assert all(len(o.strings) == 1 for o in objects)
+    assert set(base_fonts(tmp_path / "r.pdf").values()) >= {"Courier"}
+    assert {base_fonts(tmp_path / "r.pdf")[f] for o in objects for f in o.fonts} == {"Courier"}
+    strings = [o.strings[0] for o in objects]
+    assert f"{first.employee_number:<15}{first.employee_name:<31}{first.expense_type}" in strings
+    assert f"{'Amount :':<29}{first.amount_text}" in strings
+    assert f"{first.title:<29}Expense Title:" in strings
+
+
+@pytest.mark.parametrize("style", ["cells", "words", "padded"])
+def test_fpdf2_receipts_match_the_streamed_ones(tmp_path: Path, style: ReceiptStyle) -> None:
+    """fpdf2 draws each expense page's strings where PdfStream does, on the same pages, same truth."""
+    ours = build_receipts(tmp_path / "ours.pdf", expenses=6, seed=3, style=style)
+    theirs = build_receipts(tmp_path / "theirs.pdf", expenses=6, seed=3, style=style, producer="fpdf2")
+    assert theirs == ours
+    assert "fpdf2" in producer(tmp_path / "theirs.pdf")
+    assert len(_images(tmp_path / "theirs.pdf")) == len(_images(tmp_path / "ours.pdf"))
+    for page in range(ours["pages"]):
+        assert _same_places(placed(tmp_path / "theirs.pdf", page), placed(tmp_path / "ours.pdf", page))

@@ -11,8 +11,23 @@ from typing import Any
 
 from tests.builders.golden import GOLDEN_DIR, regenerate
 from tests.builders.month import build_month
-from tests.builders.receipts import build_receipts
+from tests.builders.receipts import RECEIPT_STYLES, build_receipts
 from tests.builders.statement import build_statement
+from tests.builders.statement_lines import ROW_STYLES
+
+PRODUCERS = ("reportlab", "fpdf2")
+PRODUCER_HELP = (
+    "reportlab: our own writers (reportlab statement, streamed receipts); "
+    "fpdf2: cells, words and padded styles only"
+)
+
+
+def _drawing(parser: argparse.ArgumentParser) -> None:
+    """The options every document command shares: who draws it and how the line style moves."""
+    parser.add_argument("--producer", choices=PRODUCERS, default="reportlab", help=PRODUCER_HELP)
+    parser.add_argument(
+        "--line-moves", choices=("Td", "Tm"), default="Td", help="how the line style places its cells"
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--per-card", type=int, default=6)
     st.add_argument("--seed", type=int, default=0)
     st.add_argument("--rows-per-page", type=int, default=9)
-    st.add_argument("--row-style", choices=("cells", "line"), default="cells")
+    st.add_argument("--row-style", choices=ROW_STYLES, default="cells")
+    _drawing(st)
     st.add_argument("--bad-card-total", action="store_true")
     st.add_argument(
         "--page-break-totals",
@@ -44,13 +60,17 @@ def _parser() -> argparse.ArgumentParser:
     rc.add_argument("--expenses", type=int, default=8)
     rc.add_argument("--seed", type=int, default=0)
     rc.add_argument("--target-mb", type=float, help="aim the file at this size (10^6 bytes)")
+    rc.add_argument("--style", choices=RECEIPT_STYLES, default="stacked")
+    _drawing(rc)
 
     mo = sub.add_parser("month", help="statement.pdf, receipts.pdf and truth.json of one month")
     mo.add_argument("out_dir")
     mo.add_argument("--seed", type=int, default=0)
     mo.add_argument("--size", choices=("small", "month"), default="small")
     mo.add_argument("--target-mb", type=float, help="receipts file size (10^6 bytes)")
-    mo.add_argument("--row-style", choices=("cells", "line"), default="cells")
+    mo.add_argument("--statement-style", "--row-style", choices=ROW_STYLES, default="cells")
+    mo.add_argument("--receipts-style", choices=RECEIPT_STYLES, default="stacked")
+    _drawing(mo)
 
     gd = sub.add_parser("golden", help="regenerate tests/golden")
     gd.add_argument("--out", default=str(GOLDEN_DIR))
@@ -80,16 +100,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             page_break_totals=args.page_break_totals,
             product_double_spaces=args.double_spaces,
             truth_path=args.truth,
+            producer=args.producer,
+            line_moves=args.line_moves,
         )
         print(f"{args.out}: {_summary(truth)}")
     elif args.command == "receipts":
         truth = build_receipts(
-            args.out, expenses=args.expenses, seed=args.seed, target_mb=args.target_mb, truth_path=args.truth
+            args.out,
+            expenses=args.expenses,
+            seed=args.seed,
+            target_mb=args.target_mb,
+            truth_path=args.truth,
+            style=args.style,
+            producer=args.producer,
+            line_moves=args.line_moves,
         )
         print(f"{args.out}: {_summary(truth)}")
     elif args.command == "month":
         truth = build_month(
-            args.out_dir, seed=args.seed, size=args.size, target_mb=args.target_mb, row_style=args.row_style
+            args.out_dir,
+            seed=args.seed,
+            size=args.size,
+            target_mb=args.target_mb,
+            statement_style=args.statement_style,
+            receipts_style=args.receipts_style,
+            producer=args.producer,
+            line_moves=args.line_moves,
         )
         print(f"{args.out_dir}/statement.pdf: {_summary(truth['statement'])}")
         print(f"{args.out_dir}/receipts.pdf: {_summary(truth['receipts'])}")

@@ -14,6 +14,7 @@ from typing import Any
 
 from pypdf import PdfReader
 
+from tests.builders.drawn import base_fonts, producer, text_objects
 from tests.builders.expenses import ExpenseMix
 from tests.builders.model import Mix
 from tests.builders.receipts import build_receipts
@@ -104,6 +105,51 @@ def _codings(truth: Truth, _: Path) -> bool:
     return kinds == {"job", "gl", None} and partial
 
 
+def _line_objects(_: Truth, pdf: Path) -> bool:
+    """Each row is one text object whose cells are placed by ``Td`` moves."""
+    rows = [o for o in text_objects(pdf, 1) if len(o.strings) >= 12]
+    return bool(rows) and all(o.moves.count("Td") == len(o.strings) - 1 for o in rows)
+
+
+def _one_word_each(_: Truth, pdf: Path) -> bool:
+    """Below the report header (page 2 has none) every text object draws one word."""
+    objects = text_objects(pdf, 1)
+    return all(len(o.strings) == 1 and " " not in o.strings[0] for o in objects)
+
+
+def _glued_in_courier(truth: Truth, pdf: Path) -> bool:
+    """Page 2 is all Courier and an 18-character merchant runs straight into its city."""
+    fonts = base_fonts(pdf, 1)
+    objects = [o for page in range(truth["pages"]) for o in text_objects(pdf, page)]
+    glued = {f"{r['merchant']}{r['city']}, {r['state']}" for r in _rows(truth) if len(r["merchant"]) == 18}
+    return all(fonts[f].startswith("Courier") for o in text_objects(pdf, 1) for f in o.fonts) and any(
+        g in s for o in objects for s in o.strings for g in glued
+    )
+
+
+def _fpdf2_glued(truth: Truth, pdf: Path) -> bool:
+    return "fpdf2" in producer(pdf) and _glued_in_courier(truth, pdf)
+
+
+def _form(style: str) -> Callable[[Truth, Path], bool]:
+    """The first expense page is drawn as the form in ``style``; a receipt is missing somewhere."""
+
+    def check(truth: Truth, pdf: Path) -> bool:
+        objects = text_objects(pdf, 0)
+        strings = [s for o in objects for s in o.strings]
+        drawn = {
+            "cells": all(len(o.strings) == 1 for o in objects) and "Amount :" in strings,
+            "line": any(len(o.strings) == 3 and o.moves.count("Td") == 3 for o in objects),
+            "words": all(" " not in s for s in strings),
+            "padded": any(s.startswith("Amount :   ") for s in strings)
+            and set(base_fonts(pdf, 0).values()) >= {"Courier"},
+        }[style]
+        return drawn and any(not e["attachments"] for e in truth["receipts"])
+
+    return check
+
+
+FORM_MIX = ExpenseMix(missing_attachment_rate=0.3, multi_page_rate=0.2, coding_weights=(0.3, 0.3, 0.2, 0.2))
 S, R = "cardholder_activity", "receipt_images"
 CASES: tuple[Case, ...] = (
     Case(
@@ -143,7 +189,7 @@ CASES: tuple[Case, ...] = (
         S,
         "row_as_line",
         build_statement,
-        {"cards": 2, "per_card": 5, "seed": 105, "row_style": "line", "mix": Mix(credit_rate=0.2)},
+        {"cards": 2, "per_card": 5, "seed": 105, "row_style": "joined", "mix": Mix(credit_rate=0.2)},
         "each row, totals line and card total drawn as one string with single spaces",
         lambda t, _: any(r["product"] is None for r in _rows(t)),
     ),
@@ -163,6 +209,45 @@ CASES: tuple[Case, ...] = (
         {"cards": 2, "per_card": [30, 3], "seed": 107, "page_break_totals": 0.0},
         "one card's transactions run over four pages, each repeating the card block",
         lambda t, _: t["pages"] >= 5,
+    ),
+    Case(
+        S,
+        "style_line",
+        build_statement,
+        {"cards": 2, "per_card": 6, "seed": 108, "row_style": "line", "mix": Mix(long_merchant_rate=0.5)},
+        "every line below the report header one text object, its cells placed by `Td` moves",
+        _line_objects,
+    ),
+    Case(
+        S,
+        "style_words",
+        build_statement,
+        {"cards": 2, "per_card": 6, "seed": 109, "row_style": "words", "mix": Mix(long_merchant_rate=0.5)},
+        "every word its own text object at the x where it falls in its cell",
+        _one_word_each,
+    ),
+    Case(
+        S,
+        "style_padded",
+        build_statement,
+        {"cards": 2, "per_card": 6, "seed": 110, "row_style": "padded", "mix": Mix(long_merchant_rate=0.6)},
+        "Courier, each line one string padded to fixed columns; 18-character merchants glued to the city",
+        _glued_in_courier,
+    ),
+    Case(
+        S,
+        "fpdf2_padded",
+        build_statement,
+        {
+            "cards": 2,
+            "per_card": 6,
+            "seed": 111,
+            "row_style": "padded",
+            "mix": Mix(long_merchant_rate=0.6, credit_rate=0.2),
+            "producer": "fpdf2",
+        },
+        "the padded Courier lines written by fpdf2 (another producer, its own Producer entry)",
+        _fpdf2_glued,
     ),
     Case(
         R,
@@ -202,6 +287,23 @@ CASES: tuple[Case, ...] = (
         "refund expenses with a negative amount",
         lambda t, _: any(e["amount"].startswith("-") for e in t["receipts"]),
     ),
+    *(
+        Case(
+            R,
+            f"form_{style}",
+            build_receipts,
+            {"expenses": 6, "seed": seed, "mix": FORM_MIX, "style": style},
+            f"the two-dimensional form (labels and values in columns, title and coding type before "
+            f"their labels) drawn {how}; a missing receipt",
+            _form(style),
+        )
+        for style, seed, how in (
+            ("cells", 205, "with each cell its own text object"),
+            ("line", 206, "with each line one text object, cells placed by `Td` moves"),
+            ("words", 207, "with each word its own text object"),
+            ("padded", 208, "in Courier, each line one string, values after runs of spaces"),
+        )
+    ),
 )
 
 
@@ -212,8 +314,8 @@ def readme() -> str:
         "",
         "Each case is `<layout>/<case>/input.pdf` with `expected.json`, the ground truth the",
         "builder returned when it drew the PDF. Regenerate everything (this file included) with",
-        "`python -m tests.builders golden`; the output is deterministic for a given reportlab",
-        "and Pillow version. `path` below is the case's `input.pdf`; `Mix` comes from",
+        "`python -m tests.builders golden`; the output is deterministic for a given reportlab,",
+        "fpdf2 and Pillow version. `path` below is the case's `input.pdf`; `Mix` comes from",
         "`tests.builders.model`, `ExpenseMix` from `tests.builders.expenses`.",
         "",
         "| case | how it was made | what it covers |",

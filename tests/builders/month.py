@@ -32,8 +32,8 @@ from tests.builders.model import (
     make_statement,
     with_alias,
 )
-from tests.builders.receipts import render_receipts
-from tests.builders.statement import RowStyle, render_statement
+from tests.builders.receipts import ReceiptStyle, render_receipts
+from tests.builders.statement import LineMoves, Producer, RowStyle, render_statement
 from tests.builders.truth import receipts_truth, statement_truth, write_json
 
 Size = Literal["small", "month"]
@@ -214,7 +214,10 @@ def build_month(
     size: Size = "small",
     target_mb: float | None = None,
     rows_per_page: int = 9,
-    row_style: RowStyle = "cells",
+    statement_style: RowStyle = "cells",
+    receipts_style: ReceiptStyle = "stacked",
+    producer: Producer = "reportlab",
+    line_moves: LineMoves = "Td",
     page_break_totals: float = 0.3,
     month: str = "2025-03",
     mix: ExpenseMix | None = None,
@@ -224,6 +227,8 @@ def build_month(
 
     ``plant`` (a card number) is typed where people put one by mistake: into a merchant name on the
     statement and into an expense's purpose and merchant in the receipts report.
+    ``statement_style``, ``receipts_style``, ``producer`` (both documents) and ``line_moves`` (the
+    ``line`` style's ``Td`` or ``Tm``) choose how the documents are drawn, never what they say.
     """
     shape = SHAPES[size]
     out = Path(out_dir)
@@ -243,8 +248,23 @@ def build_month(
         tx.merchant = replace(tx.merchant, statement=f"{tx.merchant.statement[:6]} {plant}")
         expenses[0].purpose = f"card {plant} declined"
         expenses[-1].merchant = f"{plant[:4]} {plant[4:8]} {plant[8:12]} {plant[12:]}"
-    st_pages = render_statement(out / "statement.pdf", statement, rows_per_page, row_style)
-    page_map, rc_pages = render_receipts(out / "receipts.pdf", expenses, seed, target_mb)
+    st_pages = render_statement(
+        out / "statement.pdf",
+        statement,
+        rows_per_page,
+        statement_style,
+        producer=producer,
+        line_moves=line_moves,
+    )
+    page_map, rc_pages = render_receipts(
+        out / "receipts.pdf",
+        expenses,
+        seed,
+        target_mb,
+        style=receipts_style,
+        line_moves=line_moves,
+        producer=producer,
+    )
     truth = {
         "kind": "month_pair",
         "statement": statement_truth(statement, st_pages, []),

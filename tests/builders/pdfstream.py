@@ -4,9 +4,11 @@ reportlab and fpdf2 keep the whole document, images included, in memory until th
 (reportlab also wraps JPEGs in ASCII85 unless told otherwise). Receipt files are almost all JPEG
 bytes, so this writer puts each image on disk as soon as it is drawn: memory stays at one image.
 
-Output is a classic PDF 1.4 file: standard Type 1 fonts (Helvetica, WinAnsiEncoding), Flate-
-compressed content streams, JPEG image XObjects passed through untouched as ``/DCTDecode``, and
-a cross-reference table. Nothing time-dependent is written, so equal input gives equal bytes.
+Output is a classic PDF 1.4 file: standard Type 1 fonts (Helvetica; Courier when asked;
+WinAnsiEncoding), Flate-compressed content streams, JPEG image XObjects passed through untouched as
+``/DCTDecode``, and a cross-reference table. Nothing time-dependent is written, so equal input gives
+equal bytes. Text is drawn as :class:`TextRun` (one text object holding one string) or
+:class:`TextObject` (one text object, several strings each placed by a ``Td`` or ``Tm`` move).
 """
 
 from __future__ import annotations
@@ -16,11 +18,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Self
+from typing import BinaryIO, Literal, Self
+
+from reportlab.pdfbase.pdfmetrics import stringWidth  # type: ignore[import-untyped]
 
 from tests.builders.jpeg import Jpeg
 
-FONTS = {"F1": b"Helvetica", "F2": b"Helvetica-Bold"}
+FONTS = {"F1": b"Helvetica", "F2": b"Helvetica-Bold", "F3": b"Courier", "F4": b"Courier-Bold"}
+# The fonts every page lists unless a writer asks for more (adding one would change the bytes of
+# files written before Courier was offered).
+DEFAULT_FONTS = ("F1", "F2")
+
+
+def _num(value: float) -> bytes:
+    return f"{value:.2f}".rstrip("0").rstrip(".").encode("ascii")
+
+
+def string_width(text: str, font: str, size: float) -> float:
+    """Width in points of ``text`` in one of :data:`FONTS` (the standard fonts' AFM metrics)."""
+    return float(stringWidth(text, FONTS[font].decode("ascii"), size))
 
 
 def pdf_string(text: str) -> bytes:
@@ -41,6 +57,38 @@ class TextRun:
 
 
 @dataclass(frozen=True)
+class TextObject:
+    """One ``BT ... ET`` holding several runs, each placed by a text-positioning operator.
+
+    ``Td`` moves are relative to the previous run's start (the first one relative to the origin);
+    ``Tm`` sets an absolute matrix before each run. Fonts are set inside when they change.
+    """
+
+    runs: tuple[TextRun, ...]
+    moves: Literal["Td", "Tm"] = "Td"
+
+    def operators(self) -> bytes:
+        """The text object's content-stream bytes."""
+        ops = [b"BT"]
+        font: tuple[str, float] | None = None
+        x = y = 0.0
+        for run in self.runs:
+            if (run.font, run.size) != font:
+                ops.append(b"/%s %s Tf" % (run.font.encode("ascii"), _num(run.size)))
+                font = (run.font, run.size)
+            if self.moves == "Tm":
+                ops.append(b"1 0 0 1 %s %s Tm" % (_num(run.x), _num(run.y)))
+            else:
+                # Moves add up: each is taken from where the rounded moves before it really landed.
+                dx, dy = round(run.x - x, 2) + 0.0, round(run.y - y, 2) + 0.0
+                ops.append(b"%s %s Td" % (_num(dx), _num(dy)))
+                x, y = x + dx, y + dy
+            ops.append(pdf_string(run.text) + b" Tj")
+        ops.append(b"ET")
+        return b" ".join(ops)
+
+
+@dataclass(frozen=True)
 class Placement:
     """An image drawn into a box, scaled to fit with its aspect ratio kept."""
 
@@ -51,14 +99,10 @@ class Placement:
     height: float
 
 
-def _num(value: float) -> bytes:
-    return f"{value:.2f}".rstrip("0").rstrip(".").encode("ascii")
-
-
 class PdfStream:
     """Write a PDF page by page; use as a context manager, or call ``close``."""
 
-    def __init__(self, path: Path | str, title: str) -> None:
+    def __init__(self, path: Path | str, title: str, fonts: Sequence[str] = DEFAULT_FONTS) -> None:
         self._file: BinaryIO = Path(path).open("wb")  # noqa: SIM115 - closed in close()
         self._offsets: dict[int, int] = {}
         self._next = 1
@@ -71,6 +115,7 @@ class PdfStream:
                 b"<< /Type /Font /Subtype /Type1 /BaseFont /" + base + b" /Encoding /WinAnsiEncoding >>"
             )
             for name, base in FONTS.items()
+            if name in fonts
         }
 
     def __enter__(self) -> Self:
@@ -115,7 +160,11 @@ class PdfStream:
         return self._stream(entries, jpeg.data)
 
     def add_page(
-        self, width: float, height: float, texts: Sequence[TextRun], images: Sequence[Placement] = ()
+        self,
+        width: float,
+        height: float,
+        texts: Sequence[TextRun | TextObject],
+        images: Sequence[Placement] = (),
     ) -> int:
         """Write one page (its images first, then its content) and return its 1-based number."""
         ops: list[bytes] = []
@@ -129,6 +178,9 @@ class PdfStream:
             top = place.y + place.height - h
             ops.append(b"q %s 0 0 %s %s %s cm /%s Do Q" % (_num(w), _num(h), _num(place.x), _num(top), name))
         for run in texts:
+            if isinstance(run, TextObject):
+                ops.append(run.operators())
+                continue
             ops.append(
                 b"BT /%s %s Tf 1 0 0 1 %s %s Tm %s Tj ET"
                 % (run.font.encode("ascii"), _num(run.size), _num(run.x), _num(run.y), pdf_string(run.text))
