@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 FILES ?=
 OUT ?= out
 
-.PHONY: setup run test lint typecheck unit bench soak golden clean
+.PHONY: setup run test lint typecheck unit bench producers soak golden clean
 
 NODE_STAMP := node_modules/.installed
 
@@ -62,9 +62,15 @@ test: lint typecheck unit
 # Long measurements; not part of the test suite.
 bench: $(STAMP)
 	$(BIN)/python -m bench.extraction
+	$(BIN)/python -m bench.producers --size month
 	$(BIN)/python -m bench.reconcile
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.workers
+
+# Both reports drawn the way other producers draw them (cells, line, words, padded), month-sized:
+# every field's accuracy per style, match and status; exit 1 below target. ~1 min once built.
+producers: $(STAMP)
+	$(BIN)/python -m bench.producers --size month
 
 # Reliability under faults and load (workers killed, Azurite restarted, storage errors, duplicate
 # events, 50 sessions at once against `ccproc dev`); one table, exit 1 if anything is lost. ~4 min.
