@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from shared.extract import extract_document
+from shared.extraction.extract import extract_document
 from tests.builders.receipts import build_receipts
 from tests.builders.statement import build_statement
 from tests.scoring import score

@@ -53,7 +53,7 @@ def pdfplumber_text(path: Path) -> int:
 
 def _ours(processes: int) -> Callable[[Path], int]:
     def run(path: Path) -> int:
-        from shared.extract import extract_document
+        from shared.extraction.extract import extract_document
 
         document = extract_document(path, processes=processes)
         return document.pages
@@ -83,7 +83,7 @@ def main() -> None:
     if mode == "pdfplumber":
         import pdfplumber  # noqa: F401
     if mode.startswith("ours"):
-        import shared.extract  # noqa: F401
+        import shared.extraction.extract  # noqa: F401
 
     started = time.perf_counter()
     pages = MODES[mode](file)

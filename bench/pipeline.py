@@ -30,13 +30,13 @@ from azure.storage.blob import BlobServiceClient
 from bench.reconcile import CACHE, generate
 from function_app import app
 from functions import runtime
-from shared import sessions
-from shared.aliases import BlobAliasStore, JsonFileAliasStore
-from shared.azure_storage import AzureStorage
-from shared.extract import default_processes
-from shared.pipeline import reconcile_files
-from shared.session_models import SessionStatus
+from shared.extraction.extract import default_processes
+from shared.matching.aliases import BlobAliasStore, JsonFileAliasStore
+from shared.offline import reconcile_files
+from shared.sessions import requests as sessions
+from shared.sessions.models import SessionStatus
 from shared.settings import Settings
+from shared.storage.azure import AzureStorage
 from tests.azurite import Azurite
 
 # The host indexes the app once; so does this benchmark.

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shared.extract import extract_document
-from shared.match import reconcile
+from shared.extraction.extract import extract_document
+from shared.matching.match import reconcile
 from shared.models import Document
 from shared.settings import Settings
 from tests.builders.month import Size, build_month

@@ -15,10 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from shared import sessions
-from shared.azure_storage import AzureStorage
-from shared.session_models import FileStatus
+from shared.sessions import requests as sessions
+from shared.sessions.models import FileStatus
 from shared.settings import Settings
+from shared.storage.azure import AzureStorage
 from tests.azurite import Azurite
 from tests.builders.statement import build_statement
 

@@ -1,4 +1,4 @@
-"""Every `/api/...` route but `health`: the HTTP app of `shared.http_app`, hosted through AsgiMiddleware.
+"""Every `/api/...` route but `health`: the HTTP app of `shared.http.app`, hosted through AsgiMiddleware.
 
 The host checks the function key before the app sees the request, so the app does not check its
 value; it reads it (or, under App Service authentication, the principal id) to know whose sessions a
@@ -16,10 +16,10 @@ from typing import cast
 
 import azure.functions as func
 
-from shared.azure_storage import storage_from_settings
+from shared.http.app import build_app
 from shared.http.errors import error_response
-from shared.http_app import build_app
 from shared.settings import Settings
+from shared.storage.azure import storage_from_settings
 
 bp = func.Blueprint()
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.azure_storage import storage_from_settings
 from shared.settings import Settings
-from shared.storage import Storage
+from shared.storage.azure import storage_from_settings
+from shared.storage.gateway import Storage
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 host.json sets no route prefix, so this catch-all can answer the site root; the host prefers the
 literal `api/...` routes of the other functions over it. The page asks for a key when the API
-answers 401. The files come from the same HTTP app as the API (`shared.http_app`).
+answers 401. The files come from the same HTTP app as the API (`shared.http.app`).
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=90, ge=1)
     orphan_upload_hours: int = Field(default=24, ge=1)
     max_dequeue_count: int = Field(default=5, ge=1, description="tries of a results message before poison")
-    # Retries of a storage call that failed transiently (shared.retrying), on top of the SDK's own:
+    # Retries of a storage call that failed transiently (shared.storage.retrying), on top of the SDK's own:
     # bounded well inside a claim's lease term (30 s, renewed every 10 s), so a retried renewal
     # still lands before the claim lapses.
     storage_retry_attempts: int = Field(default=6, ge=1, description="tries of one storage call")
@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     extract_processes: int | None = Field(
         default=None, description="processes for long statements; cores if unset"
     )
-    # One file's extraction runs in a child process under these limits (shared.sandbox). Sized from
+    # One file's extraction runs in a child process under these limits (shared.extraction.sandbox). Sized from
     # the benchmarks with a wide margin: a 180-page statement reads in a few seconds and a 500 MB
     # receipts report in under a minute of CPU with memory flat at a few hundred MB, so only a
     # hostile or broken file comes near them.

@@ -11,8 +11,8 @@ import pytest
 from reportlab.lib.pagesizes import landscape, letter
 from reportlab.pdfgen import canvas
 
-from shared.azure_storage import AzureStorage
 from shared.settings import Settings
+from shared.storage.azure import AzureStorage
 from tests.azurite import Azurite, AzuriteError
 from tests.scenarios import fresh_settings
 

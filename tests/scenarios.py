@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shared import sessions
-from shared.azure_storage import AzureStorage
 from shared.errors import TransientError
-from shared.retrying import RetryingStorage
-from shared.session_models import SessionStatus, now
+from shared.sessions import requests as sessions
+from shared.sessions.models import SessionStatus, now
+from shared.sessions.steps import extract_upload, finalize_failed, finalize_session, give_up_upload, sweep
 from shared.settings import Settings
-from shared.steps import extract_upload, finalize_failed, finalize_session, give_up_upload, sweep
-from shared.worker import ExtractWorker, FinalizeWorker, Worker
+from shared.storage.azure import AzureStorage
+from shared.storage.retrying import RetryingStorage
+from shared.workers.loops import ExtractWorker, FinalizeWorker, Worker
 from tests.azurite import Azurite
 from tests.faults import FlakyStorage
 

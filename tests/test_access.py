@@ -26,13 +26,13 @@ from typing import Any
 import azure.functions as func
 import pytest
 
-from shared.aliases import ALIASES_BLOB, BlobAliasStore
-from shared.azure_storage import AzureStorage
+from shared.http.app import WEB, build_app
 from shared.http.auth import owner_of
-from shared.http_app import WEB, build_app
-from shared.sessions import STORED_NAME, manifest_blob
+from shared.matching.aliases import ALIASES_BLOB, BlobAliasStore
+from shared.sessions.requests import STORED_NAME, manifest_blob
+from shared.sessions.steps import extract_upload
 from shared.settings import Settings
-from shared.steps import extract_upload
+from shared.storage.azure import AzureStorage
 from tests.builders.month import build_month
 from tests.test_http_api import Client, _blobs, _drain, _error
 

@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from shared.azure_storage import AzureStorage
-from shared.http_app import build_app
+from shared.http.app import build_app
+from shared.sessions.steps import extract_upload
 from shared.settings import Settings
-from shared.steps import extract_upload
+from shared.storage.azure import AzureStorage
 from tests.builders.month import build_month
 from tests.test_http_api import Client, _blobs, _drain, _no_storage
 

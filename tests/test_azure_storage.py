@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from azure.storage.queue import QueueClient
 
-from shared.azure_storage import DOWNLOAD_CHUNK_SIZE, UPLOAD_BLOCK_SIZE, AzureStorage
 from shared.errors import TransientError
-from shared.storage import CREATE_ONLY, ConflictError, NotFoundError, StorageUnavailableError
+from shared.storage.azure import DOWNLOAD_CHUNK_SIZE, UPLOAD_BLOCK_SIZE, AzureStorage
+from shared.storage.gateway import CREATE_ONLY, ConflictError, NotFoundError, StorageUnavailableError
 from tests.azurite import Azurite, free_port
 
 
@@ -274,8 +274,8 @@ def test_unreachable_service_is_transient() -> None:
 
 def test_settings_choose_the_gateway() -> None:
     """A connection string wins; an account URL alone means the workload's identity; neither is an error."""
-    from shared.azure_storage import AzureStorage, storage_from_settings
     from shared.settings import Settings
+    from shared.storage.azure import AzureStorage, storage_from_settings
 
     keyed = storage_from_settings(Settings(storage_connection="UseDevelopmentStorage=true")).inner
     assert isinstance(keyed, AzureStorage)

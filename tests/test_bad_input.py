@@ -22,7 +22,7 @@ from shared.errors import (
     UnrecognisedDocumentError,
     WrongPasswordError,
 )
-from shared.extract import extract_document
+from shared.extraction.extract import extract_document
 from tests.builders.hostile import STATEMENT_LINES
 from tests.conftest import WritePdf, write_image_only_pdf
 

@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 
-from shared.azure_storage import AzureStorage
-from shared.http_app import build_app
+from shared.http.app import build_app
 from shared.report import REPORTS
+from shared.sessions.steps import extract_upload
 from shared.settings import Settings
-from shared.steps import extract_upload
+from shared.storage.azure import AzureStorage
 from tests.builders.month import build_month
 from tests.test_http_api import Client, _drain
 from tests.test_reports_card_numbers import CARD, card_numbers, scan_tree

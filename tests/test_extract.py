@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.extract import PARALLEL_MIN_PAGES, extract_document
+from shared.extraction.extract import PARALLEL_MIN_PAGES, extract_document
 from tests.builders.statement import build_statement
 from tests.scoring import score
 

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from shared import sessions
-from shared.azure_storage import AzureStorage
-from shared.retrying import RetryingStorage
-from shared.session_models import now
+from shared.sessions import requests as sessions
+from shared.sessions.models import now
+from shared.sessions.steps import extract_upload, sweep
 from shared.settings import Settings
-from shared.steps import extract_upload, sweep
-from shared.storage import CREATE_ONLY, ConflictError, NotFoundError, StorageUnavailableError
+from shared.storage.azure import AzureStorage
+from shared.storage.gateway import CREATE_ONLY, ConflictError, NotFoundError, StorageUnavailableError
+from shared.storage.retrying import RetryingStorage
 from tests.azurite import Azurite
 from tests.builders.month import build_month
 from tests.faults import FlakyStorage
@@ -267,7 +267,7 @@ def test_workers_killed_at_random_points(
 def test_every_runtime_gets_the_retrying_gateway() -> None:
     """`storage_from_settings` (used by the API, the workers and the Functions app) wraps the Azure
     gateway in RetryingStorage."""
-    from shared.azure_storage import AzureStorage, storage_from_settings
+    from shared.storage.azure import AzureStorage, storage_from_settings
 
     gateway = storage_from_settings(Settings(storage_connection="UseDevelopmentStorage=true"))
     assert isinstance(gateway, RetryingStorage)

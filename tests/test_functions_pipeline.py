@@ -17,10 +17,10 @@ from azurefunctions.extensions.base import meta
 from azurefunctions.extensions.bindings import blob
 
 from functions import runtime
-from shared import sessions
-from shared.azure_storage import AzureStorage
-from shared.session_models import FileStatus, SessionStatus
+from shared.sessions import requests as sessions
+from shared.sessions.models import FileStatus, SessionStatus
 from shared.settings import Settings
+from shared.storage.azure import AzureStorage
 from tests.azurite import Azurite
 from tests.builders.month import build_month
 
@@ -242,7 +242,7 @@ def test_timer_sweeps_expired_sessions_and_orphaned_uploads(
     functions["sweep"].get_user_function()(TimerRequest())
     assert len(list(storage.list(settings.uploads_container))) == 1
 
-    from shared.steps import sweep
+    from shared.sessions.steps import sweep
 
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=settings.orphan_upload_hours + 1)
     counts = sweep(storage, settings, at=later)

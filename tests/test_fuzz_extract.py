@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.errors import PermanentError
+from shared.extraction.sandbox import extract_sandboxed
 from shared.models import Document
-from shared.sandbox import extract_sandboxed
 from shared.settings import Settings
 from tests.builders.hostile import statement_pdf
 

@@ -21,12 +21,13 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from shared import sessions, steps
-from shared.azure_storage import AzureStorage
 from shared.errors import DamagedPdfError, ResourceLimitError, SandboxCrashError, WrongPasswordError
-from shared.sandbox import Limits, extract_sandboxed, run_sandboxed
-from shared.session_models import FileRecord, FileStatus
+from shared.extraction.sandbox import Limits, extract_sandboxed, run_sandboxed
+from shared.sessions import requests as sessions
+from shared.sessions import steps
+from shared.sessions.models import FileRecord, FileStatus
 from shared.settings import Settings
+from shared.storage.azure import AzureStorage
 from tests.builders import hostile
 from tests.builders.hostile import CASES, Case
 

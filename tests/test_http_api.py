@@ -22,14 +22,14 @@ import pytest
 from fastapi import FastAPI
 
 from functions import api as functions_api
-from shared.aliases import AliasError, BlobAliasStore, _pair
-from shared.azure_storage import AzureStorage
+from shared.http.app import build_app
 from shared.http.body import SMALL_BODY_LIMIT
-from shared.http_app import build_app
+from shared.matching.aliases import AliasError, BlobAliasStore, _pair
 from shared.report import REPORTS
+from shared.sessions.steps import extract_upload, finalize_session
 from shared.settings import Settings
-from shared.steps import extract_upload, finalize_session
-from shared.storage import Storage
+from shared.storage.azure import AzureStorage
+from shared.storage.gateway import Storage
 from tests.azurite import ACCOUNT, ACCOUNT_KEY, HOST, Azurite, free_port
 from tests.builders.month import build_month
 from tests.builders.statement import build_statement

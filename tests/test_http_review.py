@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from shared.azure_storage import AzureStorage
-from shared.http_app import build_app
+from shared.http.app import build_app
+from shared.sessions.steps import extract_upload
 from shared.settings import Settings
-from shared.steps import extract_upload
+from shared.storage.azure import AzureStorage
 from tests.builders.month import build_month
 from tests.test_http_api import Client, _blobs, _drain, _error, _no_storage
 

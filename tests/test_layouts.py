@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from shared.errors import LayoutError
-from shared.extract import extract_document
-from shared.layouts import load_layouts
+from shared.extraction.extract import extract_document
+from shared.extraction.layouts import load_layouts
 from tests.conftest import WritePdf
 from tests.test_pdf_text import raw_pdf
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.match import match, reconcile, status_of
+from shared.matching.match import match, reconcile, status_of
 from shared.models import Coding, Document, DocumentKind, Expense, Status, Transaction
 from shared.settings import Settings
 

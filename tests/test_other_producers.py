@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from shared.extract import extract_document
+from shared.extraction.extract import extract_document
 from tests.test_parse_receipts import EXAMPLE
 
 CARD_BLOCK = [

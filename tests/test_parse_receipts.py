@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.extract import extract_document
-from shared.parse_receipts import parse_expense_page
+from shared.extraction.expenses import parse_expense_page
+from shared.extraction.extract import extract_document
 from tests.builders.month import build_month
 from tests.conftest import WritePdf
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from shared.extract import extract_document
+from shared.extraction.extract import extract_document
 from tests.conftest import WritePdf
 
 HEADER = [

@@ -9,9 +9,9 @@ import pypdf
 import pytest
 from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, NameObject
 
-from shared.pdf_text import page_pieces
-from shared.read import PdfSource
-from shared.text_rows import Piece, Row, rows_from_pieces
+from shared.pdf.read import PdfSource
+from shared.pdf.rows import Piece, Row, rows_from_pieces
+from shared.pdf.text import page_pieces
 
 HELVETICA_SPACE = 0.278  # em
 COURIER = 0.6  # every Courier glyph is 0.6 em wide

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from reportlab.pdfbase.pdfmetrics import stringWidth  # type: ignore[import-untyped]
 
-from shared.extract import extract_document
+from shared.extraction.extract import extract_document
 from tests.builders import vocab
 from tests.builders.expenses import Expense, ExpenseMix, random_expenses
 from tests.builders.formats import cents, money

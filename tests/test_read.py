@@ -11,7 +11,7 @@ from pypdf.generic import StreamObject
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
-from shared.read import PdfSource
+from shared.pdf.read import PdfSource
 
 
 def test_rows_follow_position_not_drawing_order(tmp_path: Path) -> None:

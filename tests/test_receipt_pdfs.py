@@ -12,9 +12,9 @@ import pypdf
 import pytest
 from pypdf.generic import StreamObject
 
-from shared.extract import extract_document
+from shared.extraction.extract import extract_document
 from shared.models import Expense, Reconciliation
-from shared.read import PdfSource
+from shared.pdf.read import PdfSource
 from shared.report import REPORTS, write_reports
 from shared.report.receipt_cutter import ReceiptCutter
 from shared.report.receipt_pdfs import (

@@ -22,24 +22,24 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from pypdf.generic import StreamObject
 
-from shared import sessions
-from shared.aliases import BlobAliasStore, JsonFileAliasStore
-from shared.azure_storage import AzureStorage
-from shared.blob_io import AbandonedError, NumberedFiles
 from shared.errors import PermanentError
-from shared.pipeline import reconcile_files
-from shared.receipt_store import (
+from shared.matching.aliases import BlobAliasStore, JsonFileAliasStore
+from shared.offline import reconcile_files
+from shared.sessions import requests as sessions
+from shared.sessions.models import SessionStatus
+from shared.sessions.receipt_store import (
     _slices,
     cuts_index_blob,
     receipt_pdf,
     receipts_zip,
     source_blob,
 )
-from shared.review import reconcile_again, review
-from shared.session_models import SessionStatus
+from shared.sessions.review import reconcile_again, review
+from shared.sessions.steps import extract_upload, finalize_session
 from shared.settings import Settings
-from shared.steps import extract_upload, finalize_session
-from shared.storage import Storage
+from shared.storage.azure import AzureStorage
+from shared.storage.gateway import Storage
+from shared.storage.streams import AbandonedError, NumberedFiles
 from tests.builders.month import build_month
 
 

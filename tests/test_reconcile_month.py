@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.extract import extract_document
-from shared.match import reconcile
+from shared.extraction.extract import extract_document
+from shared.matching.match import reconcile
 from shared.settings import Settings
 from tests.builders.month import build_month
 

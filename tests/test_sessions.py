@@ -6,10 +6,10 @@ import secrets
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from shared import sessions
-from shared.azure_storage import AzureStorage
-from shared.session_models import SessionManifest
+from shared.sessions import requests as sessions
+from shared.sessions.models import SessionManifest
 from shared.settings import Settings
+from shared.storage.azure import AzureStorage
 
 
 def test_concurrent_manifest_updates_lose_nothing(storage: AzureStorage, tmp_path: Path) -> None:

@@ -18,13 +18,13 @@ from typing import Any
 
 import pytest
 
-from shared import sessions
-from shared.azure_storage import AzureStorage
-from shared.session_models import FileRecord, FileStatus, SessionStatus
+from shared.sessions import requests as sessions
+from shared.sessions.models import FileRecord, FileStatus, SessionStatus
+from shared.sessions.steps import extract_upload
 from shared.settings import Settings
-from shared.steps import extract_upload
-from shared.storage import StorageUnavailableError
-from shared.worker import ExtractWorker, FinalizeWorker, MaskingFormatter, health_age, poison_queue
+from shared.storage.azure import AzureStorage
+from shared.storage.gateway import StorageUnavailableError
+from shared.workers.loops import ExtractWorker, FinalizeWorker, MaskingFormatter, health_age, poison_queue
 from tests.azurite import Azurite
 from tests.builders.month import build_month
 from tests.builders.statement import build_statement

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from shared.aliases import JsonFileAliasStore
 from shared.cli.common import EXIT_FAILED
+from shared.matching.aliases import JsonFileAliasStore
 from shared.settings import Settings
 
 

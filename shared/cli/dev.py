@@ -16,7 +16,7 @@ from typing import Any
 
 from shared.cli.common import EXIT_FAILED
 from shared.cli.submit import run_submit
-from shared.devstack import HOST, Azurite, AzuriteError
+from shared.workers.devstack import HOST, Azurite, AzuriteError
 
 CCPROC = [sys.executable, "-m", "shared.cli"]
 READY_SECONDS = 60.0

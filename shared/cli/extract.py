@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from shared.cli.common import EXIT_FAILED, fail, progress_bar
-from shared.detect import detect
 from shared.errors import CcprocError
-from shared.extract import extract_document
-from shared.layouts import load_layouts
+from shared.extraction.detect import detect
+from shared.extraction.extract import extract_document
+from shared.extraction.layouts import load_layouts
+from shared.extraction.sandbox import extract_sandboxed
 from shared.models import Document, DocumentKind, Expense, Transaction
-from shared.read import PdfSource, first_text_page
-from shared.sandbox import extract_sandboxed
+from shared.pdf.read import PdfSource, first_text_page
 from shared.settings import Settings
 
 TRANSACTION_COLUMNS = list(Transaction.model_fields)

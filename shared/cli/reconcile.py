@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from shared.cli.aliases import store_for
 from shared.cli.common import progress_bar
 from shared.cli.extract import add_pdf_options
-from shared.layouts import load_layouts
+from shared.extraction.layouts import load_layouts
 from shared.models import Reconciliation, Status
 from shared.settings import Settings
 
@@ -48,7 +48,7 @@ def write_summary(result: Reconciliation, written: list[Path], out_dir: Path, ou
 def cmd_reconcile(args: argparse.Namespace) -> int:
     """Extract, match, write every report into --out, and summarise."""
     # Matching and report libraries load only for this command: `ccproc extract` stays lean.
-    from shared.pipeline import reconcile_files  # noqa: PLC0415
+    from shared.offline import reconcile_files  # noqa: PLC0415
 
     overrides: dict[str, Any] = {}
     if args.date_window is not None:

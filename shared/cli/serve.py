@@ -27,8 +27,8 @@ def cmd_api(args: argparse.Namespace) -> int:
     # The web stack loads only for this command.
     import uvicorn  # noqa: PLC0415
 
-    from shared.azure_storage import storage_from_settings  # noqa: PLC0415
-    from shared.http_app import build_app  # noqa: PLC0415
+    from shared.http.app import build_app  # noqa: PLC0415
+    from shared.storage.azure import storage_from_settings  # noqa: PLC0415
 
     settings = storage_settings()
     if settings is None:
@@ -44,8 +44,8 @@ def cmd_api(args: argparse.Namespace) -> int:
 
 def cmd_sweep(_args: argparse.Namespace) -> int:
     """Run the retention sweep once (a CronJob's command)."""
-    from shared.azure_storage import storage_from_settings  # noqa: PLC0415
-    from shared.steps import sweep  # noqa: PLC0415
+    from shared.sessions.steps import sweep  # noqa: PLC0415
+    from shared.storage.azure import storage_from_settings  # noqa: PLC0415
 
     settings = storage_settings()
     if settings is None:

@@ -19,7 +19,7 @@ from types import FrameType
 from typing import Any
 
 from shared.cli.common import EXIT_FAILED, storage_settings
-from shared.storage import LEASE_SECONDS_MAX, LEASE_SECONDS_MIN
+from shared.storage.gateway import LEASE_SECONDS_MAX, LEASE_SECONDS_MIN
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
@@ -50,7 +50,7 @@ def _positive(kind: type[int] | type[float]) -> Any:
 def _configure_logging() -> None:
     """Timestamped lines on stderr, card numbers masked whatever logged them; the SDK's request
     lines only when something goes wrong."""
-    from shared.worker import MaskingFormatter  # noqa: PLC0415
+    from shared.workers.loops import MaskingFormatter  # noqa: PLC0415
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(MaskingFormatter(LOG_FORMAT))
@@ -61,8 +61,8 @@ def _configure_logging() -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the extract or finalize worker until stopped."""
     # The storage SDK loads only for the commands that use it.
-    from shared.azure_storage import storage_from_settings  # noqa: PLC0415
-    from shared.worker import ExtractWorker, FinalizeWorker, Worker  # noqa: PLC0415
+    from shared.storage.azure import storage_from_settings  # noqa: PLC0415
+    from shared.workers.loops import ExtractWorker, FinalizeWorker, Worker  # noqa: PLC0415
 
     settings = storage_settings()
     if settings is None:
@@ -108,7 +108,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_health(args: argparse.Namespace) -> int:
     """Exit 0 when the health file was written within --max-age seconds, 1 otherwise."""
-    from shared.worker import health_age  # noqa: PLC0415
+    from shared.workers.loops import health_age  # noqa: PLC0415
 
     age = health_age(args.file)
     if age is None:

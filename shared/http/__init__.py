@@ -1,5 +1,10 @@
-"""The parts of the HTTP API that are not routes: error answers (`errors`), API keys and the caller's
-tenant (`auth`), body limits and the upload body reader (`body`), request and answer models (`models`).
+"""The HTTP API as one ASGI app, served by the Functions host (AsgiMiddleware) and by uvicorn alike.
 
-The route table itself is `shared/http_app.py`.
+- `app`: the route table, each route one call of a use case in `shared.sessions`; the web page.
+- `errors`: the one shape of every failure, and the HTTP status of each product error (decided here,
+  at the edge, and nowhere else).
+- `auth`: API keys and the caller's tenant; `body`: body limits and the upload reader; `models`:
+  request and answer models; `web/`: the page finance staff use (HTML, CSS, JavaScript, no build).
+
+May import: `shared.sessions` and what it imports; never a runtime.
 """

@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.http.errors import error_response
-from shared.sessions import RequestError, TooLargeError
+from shared.sessions.requests import RequestError, TooLargeError
 
 
 class ClientGoneError(RequestError):

@@ -28,8 +28,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import CcprocError, PermanentError, TransientError
-from shared.sessions import RequestError
-from shared.storage import ConflictError, NotFoundError
+from shared.sessions.requests import RequestError
+from shared.storage.gateway import ConflictError, NotFoundError
 from shared.values import mask_card_numbers
 
 log = logging.getLogger("ccproc.http")

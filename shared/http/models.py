@@ -1,10 +1,10 @@
-"""What the API's routes take and answer, besides the session models of `shared.session_models`."""
+"""What the API's routes take and answer, besides the session models of `shared.sessions.models`."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from shared.session_models import FileRecord, SessionView
+from shared.sessions.models import FileRecord, SessionView
 
 MAX_ALIAS_NAME = 200
 

@@ -84,7 +84,7 @@ def write_reports(
     cut from `receipts_pdf` while it was read (`receipt_cutter`), read from there, not cut again.
 
     `receipt_pdfs`: the receipt PDFs are kept elsewhere, already named (the pipeline stores them,
-    `shared.receipt_store`); nothing is cut, no ZIP is written, and the other reports name them.
+    `shared.sessions.receipt_store`); nothing is cut, no ZIP is written, and the other reports name them.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {name: out_dir / report.file_name for name, report in REPORTS.items()}

@@ -8,7 +8,7 @@ name does; so `ReceiptCutter` takes each expense from the extraction as soon as 
 `1.pdf`, … in the order the expenses came (`cut_into_files`). Once matching has named the matched
 expenses' PDFs, `cut_receipts` only moves those files into place (`PrecutReceipts`); in the pipeline,
 the files are uploaded end to end as one blob while they are cut, and the receipts ZIP is served
-from it (`shared.receipt_store`).
+from it (`shared.sessions.receipt_store`).
 
 The process is forked from the extraction with the report already open and its page tree parsed
 (a third of a second for a month's report), and only takes a file handle of its own.
@@ -28,7 +28,7 @@ from pathlib import Path
 from types import TracebackType
 
 from shared.models import Expense
-from shared.read import PdfSource
+from shared.pdf.read import PdfSource
 from shared.report.receipt_pdfs import Job, PrecutReceipts, ReceiptCuts, cut_into_files
 
 logger = logging.getLogger(__name__)

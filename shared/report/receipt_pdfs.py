@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.errors import CcprocError, PermanentError
 from shared.models import ReconciledTransaction, Reconciliation
-from shared.read import PdfSource
+from shared.pdf.read import PdfSource
 from shared.report.fields import employee_label, money, redact
 from shared.report.redact import redact_page
 

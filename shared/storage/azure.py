@@ -44,9 +44,8 @@ from azure.storage.queue import (
     TextBase64EncodePolicy,
 )
 
-from shared.retrying import RetryingStorage
 from shared.settings import Settings
-from shared.storage import (
+from shared.storage.gateway import (
     CREATE_ONLY,
     LEASE_SECONDS_MAX,
     LEASE_SECONDS_MIN,
@@ -57,6 +56,7 @@ from shared.storage import (
     Readable,
     StorageUnavailableError,
 )
+from shared.storage.retrying import RetryingStorage
 
 # Blobs move in blocks, so no upload or download holds more than a few blocks in memory (the SDK
 # defaults would send up to 64 MiB and fetch up to 32 MiB in a single request): uploads in 16 MiB
@@ -449,7 +449,7 @@ class AzureStorage:
 
 def storage_from_settings(settings: Settings) -> RetryingStorage:
     """The gateway the settings describe: a connection string, or an account URL and the workload's
-    Azure identity (no key anywhere); transient failures retried with backoff (`shared.retrying`)."""
+    Azure identity (no key anywhere); transient failures retried with backoff (`shared.storage.retrying`)."""
     if settings.storage_connection:
         return RetryingStorage(AzureStorage(settings.storage_connection), settings)
     if settings.azure_storage_account_url:

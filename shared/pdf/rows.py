@@ -2,7 +2,7 @@
 
 Producers draw one printed line in many ways: each cell its own text object, one object whose
 cells are placed by positioning moves, each word its own object, or one fixed-width string whose
-cells are separated by runs of spaces. `shared.pdf_text` reduces all of them to `Piece`s — text
+cells are separated by runs of spaces. `shared.pdf.text` reduces all of them to `Piece`s — text
 between spaces with its x extent — and this module rebuilds the same rows from them:
 
 * pieces on one baseline form a row, left to right;

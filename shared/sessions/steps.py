@@ -12,15 +12,15 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from shared.aliases import BlobAliasStore
 from shared.errors import ExtractionGaveUpError, PermanentError, TransientError
-from shared.match import reconcile
+from shared.extraction.sandbox import extract_and_cut_sandboxed
+from shared.matching.aliases import BlobAliasStore
+from shared.matching.match import reconcile
 from shared.models import Document, DocumentKind, Status
-from shared.receipt_store import CutsUpload, place_receipts, source_blob
 from shared.report import REPORTS, write_reports
-from shared.sandbox import extract_and_cut_sandboxed
-from shared.session_models import FileRecord, FileStatus, SessionManifest, SessionStatus, Summary, now
-from shared.sessions import (
+from shared.sessions.models import FileRecord, FileStatus, SessionManifest, SessionStatus, Summary, now
+from shared.sessions.receipt_store import CutsUpload, place_receipts, source_blob
+from shared.sessions.requests import (
     delete_session,
     load_manifest,
     load_record,
@@ -35,7 +35,7 @@ from shared.sessions import (
     upload_blob,
 )
 from shared.settings import Settings
-from shared.storage import NotFoundError, Storage
+from shared.storage.gateway import NotFoundError, Storage
 from shared.values import mask_card_numbers
 
 log = logging.getLogger("ccproc")

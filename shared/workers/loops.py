@@ -1,6 +1,6 @@
 """The pipeline's two background steps as long-running loops: the runtime for Kubernetes and local runs.
 
-Each loop only finds work and calls the same `shared.steps` function the Functions trigger calls:
+Each loop only finds work and calls the same `shared.sessions.steps` function the Functions trigger calls:
 
 * `ExtractWorker` lists the uploads container and runs `extract_upload` on each upload it can
   claim. A claim is a blob lease on `claims/<session>/<file>` in the sessions container, renewed
@@ -13,7 +13,7 @@ Each loop only finds work and calls the same `shared.steps` function the Functio
   `finalize_session` runs, and deletes it on success. A failed message reappears when its timeout
   ends; after its last try (`Settings.max_dequeue_count`, the host's `maxDequeueCount`) it moves to
   `<queue>-poison`, the queue the Functions host uses, and the session is marked failed
-  (`shared.steps.finalize_failed`, the decision the Functions adapter makes).
+  (`shared.sessions.steps.finalize_failed`, the decision the Functions adapter makes).
 
 Both stop taking work once `stop` is set (the CLI sets it on SIGTERM and SIGINT) and finish the item
 in hand; both write a health file (a timestamp) each round and while a long item runs, for liveness
@@ -34,10 +34,10 @@ from types import TracebackType
 from typing import ClassVar
 
 from shared.errors import CcprocError, PermanentError, TransientError
-from shared.sessions import parse_upload_blob
+from shared.sessions.requests import parse_upload_blob
+from shared.sessions.steps import extract_upload, finalize_failed, finalize_session, give_up_upload
 from shared.settings import Settings
-from shared.steps import extract_upload, finalize_failed, finalize_session, give_up_upload
-from shared.storage import (
+from shared.storage.gateway import (
     LEASE_SECONDS_MAX,
     LEASE_SECONDS_MIN,
     ConflictError,

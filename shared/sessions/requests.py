@@ -15,7 +15,7 @@ Storage layout (names carry the session id and a sanitised file name, never card
     sessions/<session>/cuts/<file>.pdfs      its receipt PDFs, cut while it was read (+ .json index)
     sessions/<session>/failed/<file>/<name>  an upload that could not be read, moved aside
     sessions/<session>/reports/...           every report; the receipts ZIP is written as it is
-                                             downloaded, from the cuts (`shared.receipt_store`)
+                                             downloaded, from the cuts (`shared.sessions.receipt_store`)
 """
 
 from __future__ import annotations
@@ -28,13 +28,11 @@ from contextlib import suppress
 from enum import Enum
 from typing import Literal
 
-from shared.blob_io import CappedBody
 from shared.errors import PermanentError
 from shared.models import Reconciliation
-from shared.read import PDF_MAGIC
-from shared.receipt_store import MissingReceiptError, receipt_pdf, receipts_zip
+from shared.pdf.read import PDF_MAGIC
 from shared.report import REPORTS
-from shared.session_models import (
+from shared.sessions.models import (
     FileRecord,
     FileStatus,
     SessionManifest,
@@ -42,8 +40,10 @@ from shared.session_models import (
     SessionView,
     now,
 )
+from shared.sessions.receipt_store import MissingReceiptError, receipt_pdf, receipts_zip
 from shared.settings import Settings
-from shared.storage import CREATE_ONLY, ConflictError, NotFoundError, Readable, Storage, back_off
+from shared.storage.gateway import CREATE_ONLY, ConflictError, NotFoundError, Readable, Storage, back_off
+from shared.storage.streams import CappedBody
 from shared.values import mask_card_numbers
 
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")

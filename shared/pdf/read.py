@@ -1,6 +1,6 @@
 """Stage 1 — read: a PDF's pages as printed rows of words and cells, one page at a time, never
-decoding images. Where each word is printed comes from `shared.pdf_text`; rows and cells from
-`shared.text_rows`.
+decoding images. Where each word is printed comes from `shared.pdf.text`; rows and cells from
+`shared.pdf.rows`.
 
 pypdf reads a *path* whole into memory and keeps every object it resolves (receipt images
 included) until the reader is dropped. So a large file is handed over as an open file handle (pypdf
@@ -33,8 +33,8 @@ from shared.errors import (
     NotAPdfError,
     WrongPasswordError,
 )
-from shared.pdf_text import FontMetrics, page_pieces
-from shared.text_rows import Row, rows_from_pieces
+from shared.pdf.rows import Row, rows_from_pieces
+from shared.pdf.text import FontMetrics, page_pieces
 
 PDF_MAGIC = b"%PDF-"
 # Streams above this size are dropped from pypdf's cache after each page: images, content streams.

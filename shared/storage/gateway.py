@@ -1,6 +1,6 @@
 """The storage gateway: the one door to blobs and queues. Use cases see only `Storage`.
 
-`AzureStorage` (in `shared/azure_storage.py`) is the real thing, run against Azurite in tests.
+`AzureStorage` (in `shared/storage/azure.py`) is the real thing, run against Azurite in tests.
 Writers that may race name an ETag (`if_match`) or create-only (`if_match="*new*"`), and a lost race
 raises `ConflictError` for the caller to re-read and retry.
 """

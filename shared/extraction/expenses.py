@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from shared.models import Coding, Expense
-from shared.read import PageText
+from shared.pdf.read import PageText
 from shared.values import holds_card_number, parse_date, parse_money
 
 DATE_FORMATS = ("%m/%d/%Y", "%m/%d/%y", "%Y-%m-%d")

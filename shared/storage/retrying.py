@@ -54,7 +54,7 @@ from tenacity import (
 
 from shared.errors import TransientError
 from shared.settings import Settings
-from shared.storage import BlobInfo, ConflictError, Message, NotFoundError, Readable, Storage
+from shared.storage.gateway import BlobInfo, ConflictError, Message, NotFoundError, Readable, Storage
 from shared.values import mask_card_numbers
 
 log = logging.getLogger("ccproc.storage")

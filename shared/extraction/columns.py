@@ -13,8 +13,8 @@ from __future__ import annotations
 import itertools
 import re
 
-from shared.layouts import PIECES, StatementLayout
-from shared.text_rows import Row
+from shared.extraction.layouts import PIECES, StatementLayout
+from shared.pdf.rows import Row
 from shared.values import is_doubled
 
 # Words that begin multi-word US city names; used only when a row gives no column boundary.

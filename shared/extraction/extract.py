@@ -8,13 +8,13 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from shared.detect import detect
 from shared.errors import DamagedPdfError
-from shared.layouts import StatementLayout, load_layouts
+from shared.extraction.detect import detect
+from shared.extraction.expenses import ReceiptsParser
+from shared.extraction.layouts import StatementLayout, load_layouts
+from shared.extraction.statement import parse_statement
 from shared.models import Check, Document, Expense
-from shared.parse_receipts import ReceiptsParser
-from shared.parse_statement import parse_statement
-from shared.read import (
+from shared.pdf.read import (
     PageText,
     PdfSource,
     first_text_page,

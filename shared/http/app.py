@@ -1,6 +1,6 @@
 """The HTTP API as one ASGI app: the Functions host (`func.AsgiMiddleware`) and uvicorn serve this table.
 
-Every route is under `/api`; each calls one use case of `shared.sessions` (or the alias store) and
+Every route is under `/api`; each calls one use case of `shared.sessions.requests` (or the alias store) and
 turns its result into JSON. Blocking use cases run in the thread pool (plain `def` routes); the
 upload route is async only to hand its body stream to a worker thread (`shared.http.body`).
 Failures are answered by `shared.http.errors`; API keys and the caller's owner (the tenant a
@@ -22,7 +22,6 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from shared.aliases import BlobAliasStore, normalise_name
 from shared.http.auth import OWNER_STATE, ApiKeyMiddleware
 from shared.http.body import BlockingBody, BodyLimitMiddleware
 from shared.http.errors import CatchAll, install_error_handlers
@@ -38,10 +37,10 @@ from shared.http.models import (
     SessionList,
     UploadUrl,
 )
+from shared.matching.aliases import BlobAliasStore, normalise_name
 from shared.report import REPORTS
-from shared.review import Review, reconcile_again, rename_session, review
-from shared.session_models import FileRecord, SessionView
-from shared.sessions import (
+from shared.sessions.models import FileRecord, SessionView
+from shared.sessions.requests import (
     Owner,
     RequestError,
     accept_upload,
@@ -54,8 +53,9 @@ from shared.sessions import (
     request_processing,
     upload_url,
 )
+from shared.sessions.review import Review, reconcile_again, rename_session, review
 from shared.settings import Settings
-from shared.storage import Storage
+from shared.storage.gateway import Storage
 from shared.values import mask_card_numbers
 
 HEALTH_PATH = "/api/health"

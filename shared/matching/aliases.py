@@ -16,7 +16,7 @@ from typing import Protocol
 
 from shared.errors import PermanentError
 from shared.settings import Settings
-from shared.storage import CREATE_ONLY, ConflictError, NotFoundError, Storage, back_off
+from shared.storage.gateway import CREATE_ONLY, ConflictError, NotFoundError, Storage, back_off
 from shared.values import holds_card_number
 
 _DROP = re.compile(r"[\s.]+")

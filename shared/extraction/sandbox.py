@@ -11,7 +11,7 @@ while the worker, and the other files of the session, carry on.
   Functions host's gRPC threads) and a fork copies locks held by other threads. The fork server is a
   fresh single-threaded process with the extraction modules loaded once (`set_forkserver_preload`),
   so a child still starts in milliseconds. The child may fork its own page-reading pool
-  (`shared.extract`): it is single-threaded, and the pool's processes inherit its limits (which
+  (`shared.extraction.extract`): it is single-threaded, and the pool's processes inherit its limits (which
   are per process: a pool of n may use n times the memory limit).
 * The child leads its own process group, so a timeout kills the pool with it.
 * The result comes back as the `Document`'s JSON, validated by the model: the parent never
@@ -54,10 +54,10 @@ from shared.errors import (
     ResourceLimitError,
     SandboxCrashError,
 )
-from shared.extract import Progress, extract_document
-from shared.layouts import StatementLayout
+from shared.extraction.extract import Progress, extract_document
+from shared.extraction.layouts import StatementLayout
 from shared.models import Document
-from shared.read import PdfSource
+from shared.pdf.read import PdfSource
 from shared.report.receipt_cutter import ReceiptCutter
 from shared.report.receipt_pdfs import ReceiptCuts
 from shared.settings import Settings
@@ -68,7 +68,7 @@ _PROGRESS_EVERY = 0.1
 # After SIGXCPU at the soft limit, the kernel sends SIGKILL at the hard one.
 _CPU_GRACE_SECONDS = 5
 _LIBRARIES = (Path(pypdf.__file__).parent,)
-_OURS = Path(__file__).parent
+_OURS = Path(__file__).resolve().parents[1]  # the whole `shared` package
 Work = Callable[[Progress], bytes]
 
 
@@ -278,7 +278,7 @@ class _Masking(logging.Filter):
 
 
 def _quiet_logging() -> None:
-    """pypdf's repair notes reach the document's warnings through `shared.read`; the ones it logs
+    """pypdf's repair notes reach the document's warnings through `shared.pdf.read`; the ones it logs
     outside extraction (a second look at the catalog) are dropped rather than printed unformatted on
     the worker's stderr. Anything else the child logs goes to stderr with card numbers masked."""
     pypdf_log = logging.getLogger("pypdf")

@@ -9,7 +9,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import BinaryIO
 
-from shared.storage import Readable
+from shared.storage.gateway import Readable
 
 
 class AbandonedError(Exception):

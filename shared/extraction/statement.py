@@ -3,7 +3,7 @@
 Rows come from `read.PageText.rows()`: the words on one baseline, joined by one space, each with
 where it is printed. The layout's regexes find the fields. Where one regex group spans two printed
 columns (merchant + city, merchant group + product), the column header line on the page says where
-the second column begins, whoever produced the PDF (`shared.statement_columns`); a word that runs
+the second column begins, whoever produced the PDF (`shared.extraction.columns`); a word that runs
 across a column's edge is cut there first. Only on a row away from its header do gaps between
 cells and a documented heuristic decide.
 """
@@ -18,11 +18,11 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
-from shared.layouts import PIECES, StatementLayout
+from shared.extraction.columns import StatementColumns
+from shared.extraction.layouts import PIECES, StatementLayout
 from shared.models import Check, Transaction
-from shared.read import PageText
-from shared.statement_columns import StatementColumns
-from shared.text_rows import Row
+from shared.pdf.read import PageText
+from shared.pdf.rows import Row
 from shared.values import mask_card_numbers, parse_date, parse_money, undouble
 
 _STARTS_LIKE_ROW = re.compile(r"^" + PIECES["date"] + r"\b")

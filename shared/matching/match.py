@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from munkres import DISALLOWED, Munkres
 from rapidfuzz import fuzz, process, utils
 
-from shared.aliases import normalise_name
+from shared.matching.aliases import normalise_name
 from shared.models import (
     Document,
     Evidence,

@@ -18,7 +18,7 @@ from pypdf import PageObject, PdfReader
 from pypdf.generic import ContentStream, DictionaryObject, IndirectObject, StreamObject
 from pypdf.generic._font import Font  # pypdf's model of a font resource (encoding, widths)
 
-from shared.text_rows import Piece
+from shared.pdf.rows import Piece
 
 Matrix = tuple[float, float, float, float, float, float]
 IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)

@@ -1,7 +1,7 @@
 """Use cases of reviewing a session once its files are in: naming it, reading its result with the
 links a person follows, and reconciling again after the alias table changed.
 
-Like `shared.sessions`, each is a function of (storage, settings, input) and takes the caller's
+Like `shared.sessions.requests`, each is a function of (storage, settings, input) and takes the caller's
 `owner` (another owner's session is an unknown one); the HTTP API calls them.
 """
 
@@ -11,8 +11,8 @@ from pydantic import Field
 
 from shared.models import ReconciledTransaction, Reconciliation
 from shared.report.receipt_pdfs import planned_names
-from shared.session_models import SessionManifest, SessionStatus, SessionView, now
-from shared.sessions import (
+from shared.sessions.models import SessionManifest, SessionStatus, SessionView, now
+from shared.sessions.requests import (
     ANYONE,
     OwnerCheck,
     WrongStateError,
@@ -25,7 +25,7 @@ from shared.sessions import (
     view,
 )
 from shared.settings import Settings
-from shared.storage import Storage
+from shared.storage.gateway import Storage
 
 
 class ReviewedTransaction(ReconciledTransaction):

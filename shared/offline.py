@@ -6,11 +6,11 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from shared.aliases import AliasStore
 from shared.errors import PermanentError
-from shared.extract import extract_document
-from shared.layouts import StatementLayout
-from shared.match import reconcile
+from shared.extraction.extract import extract_document
+from shared.extraction.layouts import StatementLayout
+from shared.matching.aliases import AliasStore
+from shared.matching.match import reconcile
 from shared.models import Document, DocumentKind, Reconciliation
 from shared.report import write_reports
 from shared.report.receipt_cutter import ReceiptCutter

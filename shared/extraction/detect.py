@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from shared.errors import UnrecognisedDocumentError
-from shared.layouts import StatementLayout
+from shared.extraction.expenses import EXPENSE_START
+from shared.extraction.layouts import StatementLayout
 from shared.models import DocumentKind
-from shared.parse_receipts import EXPENSE_START
-from shared.read import PageText
+from shared.pdf.read import PageText
 from shared.values import mask_card_numbers
 
 

@@ -19,7 +19,7 @@ from typing import IO, Self
 
 from azure.storage.blob import BlobServiceClient, CorsRule
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository: package.json and node_modules
 BIN = ROOT / "node_modules" / ".bin"  # the repository's pinned Azurite
 HOST = "127.0.0.1"
 # The emulator's fixed, publicly documented development account; not a secret.

@@ -34,10 +34,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from shared.blob_io import NumberedFiles
 from shared.errors import CcprocError, PermanentError
 from shared.models import Reconciliation
-from shared.read import PdfSource
+from shared.pdf.read import PdfSource
 from shared.report.receipt_pdfs import (
     CutFailure,
     Job,
@@ -47,7 +46,8 @@ from shared.report.receipt_pdfs import (
     planned_names,
 )
 from shared.settings import Settings
-from shared.storage import NotFoundError, Storage
+from shared.storage.gateway import NotFoundError, Storage
+from shared.storage.streams import NumberedFiles
 
 
 def _new_cuts_blob(session_id: str, file_id: str) -> str:
