@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from shared.extraction.extract import extract_document
 
+from shared.extraction.extract import extract_document
 from tests.scoring import MONEY_FIELDS
 
 GOLDEN = Path(__file__).parent / "golden"
