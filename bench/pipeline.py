@@ -31,9 +31,10 @@ from bench.reconcile import CACHE, generate
 from function_app import app
 from functions import runtime
 from shared.extraction.extract import default_processes
-from shared.matching.aliases import BlobAliasStore, JsonFileAliasStore
+from shared.matching.aliases import JsonFileAliasStore
 from shared.offline import reconcile_files
 from shared.sessions import requests as sessions
+from shared.sessions.aliases import BlobAliasStore
 from shared.sessions.models import SessionStatus
 from shared.settings import Settings
 from shared.storage.azure import AzureStorage

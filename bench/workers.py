@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from shared.sessions import requests as sessions
+from shared.sessions import store
 from shared.sessions.models import FileStatus
 from shared.settings import Settings
 from shared.storage.azure import AzureStorage
@@ -75,7 +76,7 @@ def run(azurite: Azurite, statements: list[Path], workers: int, scratch: Path) -
         while storage.peek_count(settings.results_queue) < len(statements):
             time.sleep(0.25)
         elapsed = time.perf_counter() - started
-        records = sessions.load_records(storage, settings, session.id)
+        records = store.load_records(storage, settings, session.id)
         assert all(r.status is FileStatus.EXTRACTED for r in records), "a file was not extracted"
         return elapsed
     finally:

@@ -1,4 +1,4 @@
-"""Blob trigger: an upload arrived — extract it (`shared.sessions.steps.extract_upload`)."""
+"""Blob trigger: an upload arrived — extract it (`shared.sessions.extract.extract_upload`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import azure.functions as func
 from azurefunctions.extensions.bindings import blob
 
 from functions.runtime import runtime
-from shared.sessions.steps import extract_upload
+from shared.sessions.extract import extract_upload
 
 bp = func.Blueprint()
 

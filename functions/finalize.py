@@ -7,7 +7,7 @@ import logging
 import azure.functions as func
 
 from functions.runtime import runtime
-from shared.sessions.steps import finalize_failed, finalize_session
+from shared.sessions.finalize import finalize_failed, finalize_session
 
 bp = func.Blueprint()
 log = logging.getLogger("ccproc")
@@ -23,7 +23,7 @@ def finalize(message: func.QueueMessage) -> None:
     try:
         finalize_session(app.storage, app.settings, content)
     except Exception as exc:
-        # The same decision as the Kubernetes worker's (`shared.sessions.steps.finalize_failed`); the host
+        # The same decision as the Kubernetes worker's (`shared.sessions.finalize.finalize_failed`); the host
         # itself moves the message to the poison queue after its last try.
         finalize_failed(app.storage, app.settings, content, exc, dequeue_count=message.dequeue_count or 1)
         log.exception("finalize failed (try %s)", message.dequeue_count)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from functions.runtime import runtime
-from shared.sessions.steps import sweep as sweep_step
+from shared.sessions.sweep import sweep as sweep_step
 
 bp = func.Blueprint()
 

@@ -1,5 +1,9 @@
 """Errors of the product, one tree, each carrying a one-line message a person can act on.
 
+Every error the product raises on purpose is defined here. What a runtime does with one is decided
+at its edge: the HTTP status of each (`shared.http.errors.status_of`), a retry or a verdict on the
+file in the pipeline's steps (permanent: mark the item failed; transient: retry with backoff).
+
 CcprocError
 ├── PermanentError              the input itself is bad: mark the item failed, never retry
 │   ├── NotAPdfError
@@ -10,10 +14,30 @@ CcprocError
 │   ├── UnrecognisedDocumentError
 │   ├── ExtractionGaveUpError   an unforeseen failure on every try: set aside
 │   ├── ResourceLimitError      reading the file broke a CPU, memory or time limit (hostile?)
-│   └── LayoutError             a statement layout definition is invalid
+│   ├── LayoutError             a statement layout definition is invalid
+│   ├── TooManyDocumentsError   two statements (or two receipts reports) given to one run
+│   ├── AliasError              an alias that cannot be stored as asked
+│   ├── MissingReceiptError     no receipt PDF of that name
+│   ├── BadMessageError         a queue message that names no session
+│   └── RequestError            a request that cannot be served as asked
+│       ├── UnknownSessionError     (also another tenant's session: it does not exist for you)
+│       ├── UnknownAliasError
+│       ├── WrongStateError
+│       ├── TooLargeError
+│       ├── NotPdfUploadError
+│       ├── BadNameError
+│       ├── BadFileNameError
+│       ├── BadContentLengthError
+│       └── ClientGoneError
+├── ConflictError               a conditional write lost its race (too often)
+├── NotFoundError               a blob or queue that should be there is not
 ├── TransientError              storage or network trouble: retry with backoff
-└── SandboxCrashError           extraction failed through a fault of ours, not the file's:
-                                retried like any unforeseen failure, never a verdict on the file
+│   └── StorageUnavailableError
+├── SandboxCrashError           extraction failed through a fault of ours, not the file's:
+│                               retried like any unforeseen failure, never a verdict on the file
+├── ApiError                    `ccproc submit`: the API answered with an error
+├── LocalStackError             `ccproc dev`: Azurite or the local API would not start
+└── AbandonedError              a stream read after its writer gave up (stops the reader)
 """
 
 from __future__ import annotations
@@ -107,3 +131,129 @@ class SandboxCrashError(CcprocError):
     def __init__(self, message: str, details: str = "") -> None:
         super().__init__(message)
         self.details = details
+
+
+class TooManyDocumentsError(PermanentError):
+    """More than one statement, or more than one receipts report, was given."""
+
+    code = "too_many_documents"
+
+
+class AliasError(PermanentError):
+    """An alias that cannot be stored as asked."""
+
+    code = "invalid_alias"
+
+
+class MissingReceiptError(PermanentError):
+    """No receipt PDF of that name in the session."""
+
+    code = "unknown_receipt"
+
+
+class BadMessageError(PermanentError):
+    """A queue message that cannot be read: it names no session."""
+
+    code = "bad_message"
+
+
+# -- requests (their HTTP status is decided at the HTTP edge, `shared.http.errors`) ----------
+class RequestError(PermanentError):
+    """A request that cannot be served as asked."""
+
+    code = "bad_request"
+
+
+class UnknownSessionError(RequestError):
+    """No session has that id (or it is another tenant's: the same answer)."""
+
+    code = "unknown_session"
+
+
+class UnknownAliasError(RequestError):
+    """No alias has that name."""
+
+    code = "unknown_alias"
+
+
+class WrongStateError(RequestError):
+    """The session's state does not allow this now."""
+
+    code = "wrong_state"
+
+
+class TooLargeError(RequestError):
+    """The body is larger than a direct upload may be."""
+
+    code = "too_large"
+
+
+class NotPdfUploadError(RequestError):
+    """The uploaded bytes are not a PDF."""
+
+    code = "not_pdf"
+
+
+class BadNameError(RequestError):
+    """A session name that is empty or too long once trimmed."""
+
+    code = "bad_name"
+
+
+class BadFileNameError(RequestError):
+    """A file name too long to be a real one."""
+
+    code = "bad_file_name"
+
+
+class BadContentLengthError(RequestError):
+    """The Content-Length header is not a number."""
+
+    code = "bad_content_length"
+
+
+class ClientGoneError(RequestError):
+    """The client closed the connection before its body had arrived."""
+
+    code = "client_disconnected"
+
+
+# -- storage ---------------------------------------------------------------------------------
+class ConflictError(CcprocError):
+    """A conditional write lost a race: the blob changed (or exists) since it was read."""
+
+    code = "conflict"
+
+
+class NotFoundError(CcprocError):
+    """The blob or queue asked for does not exist."""
+
+    code = "not_found"
+
+
+class StorageUnavailableError(TransientError):
+    """The storage service could not be reached or answered with a server error."""
+
+    code = "storage_unavailable"
+
+
+# -- runtimes' own -----------------------------------------------------------------------------
+class ApiError(CcprocError):
+    """The API answered with an error (its JSON message is shown)."""
+
+    code = "api_error"
+
+
+class LocalStackError(CcprocError):
+    """The local stack (Azurite, the API) did not start."""
+
+    code = "local_stack"
+
+
+class AbandonedError(CcprocError):
+    """A stream's writer gave up: the reader stops instead of waiting for bytes that never come."""
+
+    code = "abandoned"
+
+    def __init__(self, message: str = "the writer gave up") -> None:
+        super().__init__(message)

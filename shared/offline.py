@@ -6,7 +6,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from shared.errors import PermanentError
+from shared.errors import TooManyDocumentsError
 from shared.extraction.extract import extract_document
 from shared.extraction.layouts import StatementLayout
 from shared.matching.aliases import AliasStore
@@ -17,12 +17,6 @@ from shared.report.receipt_cutter import ReceiptCutter
 from shared.settings import Settings
 
 Stage = Callable[[str], Callable[[int, int], None] | None]
-
-
-class TooManyDocumentsError(PermanentError):
-    """More than one statement, or more than one receipts report, was given."""
-
-    code = "too_many_documents"
 
 
 def reconcile_files(

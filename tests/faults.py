@@ -11,7 +11,8 @@ import threading
 from collections import Counter
 from typing import Any
 
-from shared.storage.gateway import Storage, StorageUnavailableError
+from shared.errors import StorageUnavailableError
+from shared.storage.gateway import Storage
 
 # Every call of the gateway Protocol (its public methods), and nothing else (`close`, attributes).
 CALLS = frozenset(name for name in vars(Storage) if not name.startswith("_"))

@@ -19,8 +19,11 @@ from typing import Any
 
 from shared.errors import TransientError
 from shared.sessions import requests as sessions
+from shared.sessions import store
+from shared.sessions.extract import extract_upload, give_up_upload
+from shared.sessions.finalize import finalize_failed, finalize_session
 from shared.sessions.models import SessionStatus, now
-from shared.sessions.steps import extract_upload, finalize_failed, finalize_session, give_up_upload, sweep
+from shared.sessions.sweep import sweep
 from shared.settings import Settings
 from shared.storage.azure import AzureStorage
 from shared.storage.retrying import RetryingStorage
@@ -61,7 +64,7 @@ class Outcome:
 
 def outcome(storage: Any, settings: Settings, session_id: str, truth: dict[str, Any]) -> Outcome:
     """The session's status, and each truth transaction counted in its result (when completed)."""
-    manifest, _ = sessions.load_manifest(storage, settings, session_id)
+    manifest, _ = store.load_manifest(storage, settings, session_id)
     expected = set(truth["statuses"])
     found = Outcome(session_id, manifest.status.value, manifest.error, expected=len(expected))
     found.uploads_left = sum(1 for _ in storage.list(settings.uploads_container, f"{session_id}/"))
@@ -102,7 +105,7 @@ def submit(storage: Any, settings: Settings, month: Path) -> str:
 
 def finished(storage: Any, settings: Settings, session_id: str) -> bool:
     """The session is completed or failed."""
-    manifest, _ = sessions.load_manifest(storage, settings, session_id)
+    manifest, _ = store.load_manifest(storage, settings, session_id)
     return manifest.status in (SessionStatus.COMPLETED, SessionStatus.FAILED)
 
 
@@ -113,7 +116,7 @@ def wait_finished(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            manifest, _ = sessions.load_manifest(storage, settings, session_id)
+            manifest, _ = store.load_manifest(storage, settings, session_id)
         except TransientError:
             manifest = None  # storage is being restarted: look again
         if manifest is not None and manifest.status in (SessionStatus.COMPLETED, SessionStatus.FAILED):
@@ -149,7 +152,7 @@ def run_steps(plain: Any, steps: Any, settings: Settings, session_id: str, *, ro
                     plain.extend(settings.results_queue, message, visibility_seconds=0)
                     continue
             plain.remove(settings.results_queue, message)
-        manifest, _ = sessions.load_manifest(plain, settings, session_id)
+        manifest, _ = store.load_manifest(plain, settings, session_id)
         if manifest.status in (SessionStatus.COMPLETED, SessionStatus.FAILED) and not plain.peek_count(
             settings.results_queue
         ):

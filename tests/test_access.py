@@ -28,9 +28,10 @@ import pytest
 
 from shared.http.app import WEB, build_app
 from shared.http.auth import owner_of
-from shared.matching.aliases import ALIASES_BLOB, BlobAliasStore
-from shared.sessions.requests import STORED_NAME, manifest_blob
-from shared.sessions.steps import extract_upload
+from shared.sessions.aliases import BlobAliasStore
+from shared.sessions.extract import extract_upload
+from shared.sessions.layout import ALIASES_BLOB, manifest_blob
+from shared.sessions.names import STORED_NAME
 from shared.settings import Settings
 from shared.storage.azure import AzureStorage
 from tests.builders.month import build_month

@@ -21,7 +21,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 from shared.http.app import build_app
-from shared.sessions.steps import extract_upload
+from shared.sessions.extract import extract_upload
 from shared.settings import Settings
 from shared.storage.azure import AzureStorage
 from tests.builders.month import build_month

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from azure.storage.queue import QueueClient
 
-from shared.errors import TransientError
+from shared.errors import ConflictError, NotFoundError, StorageUnavailableError, TransientError
 from shared.storage.azure import DOWNLOAD_CHUNK_SIZE, UPLOAD_BLOCK_SIZE, AzureStorage
-from shared.storage.gateway import CREATE_ONLY, ConflictError, NotFoundError, StorageUnavailableError
+from shared.storage.gateway import CREATE_ONLY
 from tests.azurite import Azurite, free_port
 
 

@@ -23,7 +23,7 @@ import pytest
 
 from shared.http.app import build_app
 from shared.report import REPORTS
-from shared.sessions.steps import extract_upload
+from shared.sessions.extract import extract_upload
 from shared.settings import Settings
 from shared.storage.azure import AzureStorage
 from tests.builders.month import build_month

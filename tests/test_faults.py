@@ -14,12 +14,14 @@ from typing import Any
 
 import pytest
 
+from shared.errors import ConflictError, NotFoundError, StorageUnavailableError
 from shared.sessions import requests as sessions
+from shared.sessions.extract import extract_upload
 from shared.sessions.models import now
-from shared.sessions.steps import extract_upload, sweep
+from shared.sessions.sweep import sweep
 from shared.settings import Settings
 from shared.storage.azure import AzureStorage
-from shared.storage.gateway import CREATE_ONLY, ConflictError, NotFoundError, StorageUnavailableError
+from shared.storage.gateway import CREATE_ONLY
 from shared.storage.retrying import RetryingStorage
 from tests.azurite import Azurite
 from tests.builders.month import build_month

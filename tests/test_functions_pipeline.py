@@ -18,6 +18,7 @@ from azurefunctions.extensions.bindings import blob
 
 from functions import runtime
 from shared.sessions import requests as sessions
+from shared.sessions import store
 from shared.sessions.models import FileStatus, SessionStatus
 from shared.settings import Settings
 from shared.storage.azure import AzureStorage
@@ -130,7 +131,7 @@ def test_whole_chain_completes_and_leaves_no_upload(
     assert set(view.reports) == {"exceptions", "pvault", "transactions", "receipts", "reconciliation"}
     result = sessions.reconciliation(storage, settings, session.id)
     assert len(result.transactions) == len(truth["statement"]["transactions"])
-    manifest, _ = sessions.load_manifest(storage, settings, session.id)
+    manifest, _ = store.load_manifest(storage, settings, session.id)
     assert len(manifest.receipt_pdfs) == sum(1 for r in result.transactions if r.expense)
     _, media_type, chunks = sessions.report(
         storage, settings, session.id, f"receipts/{manifest.receipt_pdfs[0]}"
@@ -242,7 +243,7 @@ def test_timer_sweeps_expired_sessions_and_orphaned_uploads(
     functions["sweep"].get_user_function()(TimerRequest())
     assert len(list(storage.list(settings.uploads_container))) == 1
 
-    from shared.sessions.steps import sweep
+    from shared.sessions.sweep import sweep
 
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=settings.orphan_upload_hours + 1)
     counts = sweep(storage, settings, at=later)

@@ -23,8 +23,8 @@ import pytest
 
 from shared.errors import DamagedPdfError, ResourceLimitError, SandboxCrashError, WrongPasswordError
 from shared.extraction.sandbox import Limits, extract_sandboxed, run_sandboxed
+from shared.sessions import extract as extract_step
 from shared.sessions import requests as sessions
-from shared.sessions import steps
 from shared.sessions.models import FileRecord, FileStatus
 from shared.settings import Settings
 from shared.storage.azure import AzureStorage
@@ -230,7 +230,7 @@ def _run_session(storage: AzureStorage, settings: Settings, folder: Path) -> dic
                 storage, settings, session.id, pdf.name, body=body, length=pdf.stat().st_size
             )
     for info in list(storage.list(settings.uploads_container)):
-        steps.extract_upload(storage, settings, info.name)
+        extract_step.extract_upload(storage, settings, info.name)
     return {r.name: r for r in sessions.get_session(storage, settings, session.id).files}
 
 

@@ -22,11 +22,14 @@ import pytest
 from fastapi import FastAPI
 
 from functions import api as functions_api
+from shared.errors import AliasError
 from shared.http.app import build_app
 from shared.http.body import SMALL_BODY_LIMIT
-from shared.matching.aliases import AliasError, BlobAliasStore, _pair
+from shared.matching.aliases import pair
 from shared.report import REPORTS
-from shared.sessions.steps import extract_upload, finalize_session
+from shared.sessions.aliases import BlobAliasStore
+from shared.sessions.extract import extract_upload
+from shared.sessions.finalize import finalize_session
 from shared.settings import Settings
 from shared.storage.azure import AzureStorage
 from shared.storage.gateway import Storage
@@ -409,7 +412,7 @@ def test_an_alias_with_a_lone_surrogate_is_refused_and_the_table_survives(
     with pytest.raises(AliasError, match="broken character"):
         BlobAliasStore(storage, settings).add("\ud800", "JANEDOE")
     with pytest.raises(AliasError, match="broken character"):
-        _pair("JANE", "\udfff")
+        pair("JANE", "\udfff")
     assert client.json("GET", "/api/aliases") == (200, {"aliases": {}})
 
 

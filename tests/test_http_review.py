@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from shared.http.app import build_app
-from shared.sessions.steps import extract_upload
+from shared.sessions.extract import extract_upload
 from shared.settings import Settings
 from shared.storage.azure import AzureStorage
 from tests.builders.month import build_month

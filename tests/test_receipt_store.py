@@ -22,10 +22,15 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from pypdf.generic import StreamObject
 
-from shared.errors import PermanentError
-from shared.matching.aliases import BlobAliasStore, JsonFileAliasStore
+from shared import errors
+from shared.errors import AbandonedError, PermanentError
+from shared.matching.aliases import JsonFileAliasStore
 from shared.offline import reconcile_files
+from shared.sessions import layout, store
 from shared.sessions import requests as sessions
+from shared.sessions.aliases import BlobAliasStore
+from shared.sessions.extract import extract_upload
+from shared.sessions.finalize import finalize_session
 from shared.sessions.models import SessionStatus
 from shared.sessions.receipt_store import (
     _slices,
@@ -35,11 +40,10 @@ from shared.sessions.receipt_store import (
     source_blob,
 )
 from shared.sessions.review import reconcile_again, review
-from shared.sessions.steps import extract_upload, finalize_session
 from shared.settings import Settings
 from shared.storage.azure import AzureStorage
 from shared.storage.gateway import Storage
-from shared.storage.streams import AbandonedError, NumberedFiles
+from shared.storage.streams import NumberedFiles
 from tests.builders.month import build_month
 
 
@@ -136,7 +140,7 @@ def test_the_served_zip_holds_what_ccproc_reconcile_cuts(
         assert len(written.namelist()) > 10
         for name in written.namelist():
             assert _images(served.read(name)) == _images(written.read(name)), name
-    manifest, _ = sessions.load_manifest(storage, settings, session_id)
+    manifest, _ = store.load_manifest(storage, settings, session_id)
     assert sorted(served.namelist()) == sorted(manifest.receipt_pdfs)
     for name in served.namelist():
         assert receipt_pdf(storage, settings, session_id, name) == served.read(name)
@@ -196,12 +200,12 @@ def test_with_nothing_to_cut_from_the_session_completes_and_says_why(
     matched transaction has a warning in reconciliation.json that says the report cannot be read."""
     folder, _ = month
     session_id = _extract(storage, settings, folder, ("statement.pdf", "receipts.pdf"))
-    records = sessions.load_records(storage, settings, session_id)
+    records = store.load_records(storage, settings, session_id)
     (receipts,) = [r for r in records if r.expenses is not None]
     for name in (cuts_index_blob(session_id, receipts.id), source_blob(session_id, receipts.id)):
         storage.delete(settings.sessions_container, name)
     _finish(storage, settings, session_id)
-    manifest, _ = sessions.load_manifest(storage, settings, session_id)
+    manifest, _ = store.load_manifest(storage, settings, session_id)
     assert manifest.receipt_pdfs == []
     assert _zip(storage, settings, session_id).namelist() == []
     _, _, chunks = sessions.report(storage, settings, session_id, "reconciliation")
@@ -225,7 +229,7 @@ def test_only_a_receipts_report_leaves_a_bundle(
     for info in list(storage.list(settings.uploads_container)):
         extract_upload(storage, settings, info.name)
     assert not [i.name for i in storage.list(settings.sessions_container, f"{session_id}/cuts/")]
-    records = sessions.load_records(storage, settings, session_id)
+    records = store.load_records(storage, settings, session_id)
     assert any(r.error for r in records)
     receipts_id = _extract(storage, settings, folder, ("receipts.pdf",))
     (bundle,) = [
@@ -288,9 +292,9 @@ def test_a_session_without_stored_receipt_pdfs_says_so_and_a_rerun_makes_them(
     _finish(storage, settings, session_id)
     names = _zip(storage, settings, session_id).namelist()
     storage.delete(settings.sessions_container, f"{session_id}/reports/receipts-index.json")
-    with pytest.raises(sessions.UnknownSessionError, match="reconcile it again"):
+    with pytest.raises(errors.UnknownSessionError, match="reconcile it again"):
         sessions.report(storage, settings, session_id, "receipts")
-    with pytest.raises(sessions.UnknownSessionError, match="reconcile it again"):
+    with pytest.raises(errors.UnknownSessionError, match="reconcile it again"):
         sessions.report(storage, settings, session_id, f"receipts/{names[0]}")
     reconcile_again(storage, settings, session_id)
     _finish(storage, settings, session_id)
@@ -366,12 +370,12 @@ def test_an_upload_without_a_record_is_removed_not_extracted(
     extract step removes it, and so does the step completing the session if it comes first."""
     folder, _ = month
     session_id = _extract(storage, settings, folder, ("statement.pdf",))
-    stray = sessions.upload_blob(session_id, secrets.token_hex(8), "receipts.pdf")
+    stray = layout.upload_blob(session_id, secrets.token_hex(8), "receipts.pdf")
     storage.put_file(settings.uploads_container, stray, folder / "receipts.pdf")
     _finish(storage, settings, session_id)
     assert list(storage.list(settings.uploads_container, f"{session_id}/")) == []
-    assert [r.name for r in sessions.load_records(storage, settings, session_id)] == ["statement.pdf"]
+    assert [r.name for r in store.load_records(storage, settings, session_id)] == ["statement.pdf"]
     storage.put_file(settings.uploads_container, stray, folder / "receipts.pdf")
     assert extract_upload(storage, settings, stray) is None
     assert list(storage.list(settings.uploads_container, f"{session_id}/")) == []
-    assert len(sessions.load_records(storage, settings, session_id)) == 1
+    assert len(store.load_records(storage, settings, session_id)) == 1

@@ -6,6 +6,7 @@ import secrets
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from shared.sessions import names, store
 from shared.sessions import requests as sessions
 from shared.sessions.models import SessionManifest
 from shared.settings import Settings
@@ -26,16 +27,16 @@ def test_concurrent_manifest_updates_lose_nothing(storage: AzureStorage, tmp_pat
 
     def writer(_: int) -> None:
         for _ in range(5):
-            sessions.update_manifest(storage, settings, session.id, bump)
+            store.update_manifest(storage, settings, session.id, bump)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(writer, range(8)))
-    manifest, _ = sessions.load_manifest(storage, settings, session.id)
+    manifest, _ = store.load_manifest(storage, settings, session.id)
     assert manifest.runs == 40
 
 
 def test_names_never_carry_card_numbers() -> None:
     """A file name with a card number becomes a blob-safe name with only the last four."""
-    assert sessions.safe_name("stmt 4111 1111 1111 1111 March.pdf") == "stmt_xxxx1111_March.pdf"
-    assert sessions.safe_name("../../etc/passwd") == "etc_passwd"
-    assert sessions.safe_name("") == "document.pdf"
+    assert names.safe_name("stmt 4111 1111 1111 1111 March.pdf") == "stmt_xxxx1111_March.pdf"
+    assert names.safe_name("../../etc/passwd") == "etc_passwd"
+    assert names.safe_name("") == "document.pdf"

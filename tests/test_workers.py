@@ -18,13 +18,15 @@ from typing import Any
 
 import pytest
 
+from shared.errors import StorageUnavailableError
+from shared.sessions import layout, store
 from shared.sessions import requests as sessions
+from shared.sessions.extract import extract_upload
+from shared.sessions.layout import poison_queue
 from shared.sessions.models import FileRecord, FileStatus, SessionStatus
-from shared.sessions.steps import extract_upload
 from shared.settings import Settings
 from shared.storage.azure import AzureStorage
-from shared.storage.gateway import StorageUnavailableError
-from shared.workers.loops import ExtractWorker, FinalizeWorker, MaskingFormatter, health_age, poison_queue
+from shared.workers.loops import ExtractWorker, FinalizeWorker, MaskingFormatter, health_age
 from tests.azurite import Azurite
 from tests.builders.month import build_month
 from tests.builders.statement import build_statement
@@ -127,7 +129,7 @@ def upload(storage: AzureStorage, settings: Settings, session_id: str, pdf: Path
 
 
 def record(storage: AzureStorage, settings: Settings, session_id: str, file_id: str) -> FileRecord:
-    found = sessions.load_record(storage, settings, session_id, file_id)
+    found = store.load_record(storage, settings, session_id, file_id)
     assert found is not None
     return found
 
@@ -222,7 +224,7 @@ def test_sigterm_finishes_the_file_in_hand_and_takes_no_other(
     assert worker.stop() == 0
     assert record(storage, settings, session.id, in_hand.id).status is FileStatus.EXTRACTED
     assert record(storage, settings, session.id, other.id).status is FileStatus.UPLOADED
-    assert uploads_left(storage, settings) == [sessions.upload_blob(session.id, other.id, other.name)]
+    assert uploads_left(storage, settings) == [layout.upload_blob(session.id, other.id, other.name)]
     assert worker.text().count("claimed") == 1
     assert claims_left(storage, settings) == []
 
@@ -332,7 +334,7 @@ def test_storage_trouble_is_retried_not_fatal(
     with caplog.at_level(logging.INFO, logger="ccproc"):
         worker.run(once=True)
     assert "extract: storage unavailable, retrying in" in caplog.text
-    assert [r.status for r in sessions.load_records(storage, settings, session.id)] == [FileStatus.EXTRACTED]
+    assert [r.status for r in store.load_records(storage, settings, session.id)] == [FileStatus.EXTRACTED]
     assert uploads_left(storage, settings) == []
     age = health_age(health)
     assert age is not None
@@ -345,7 +347,7 @@ def test_a_message_whose_tries_all_died_goes_to_poison(storage: AzureStorage, se
     session = sessions.create_session(storage, settings)
     storage.put_bytes(
         settings.sessions_container,
-        sessions.record_blob(session.id, "0123456789abcdef"),
+        layout.record_blob(session.id, "0123456789abcdef"),
         FileRecord(id="0123456789abcdef", name="x.pdf", status=FileStatus.UPLOADED)
         .model_dump_json()
         .encode(),
@@ -412,9 +414,9 @@ def test_an_upload_failing_unexpectedly_is_set_aside_after_its_tries(
     for _ in range(settings.max_dequeue_count - 1):
         with pytest.raises(RuntimeError, match="scratch disk"):
             worker.work()
-        assert sessions.load_records(storage, settings, session.id)[0].status is FileStatus.UPLOADED
+        assert store.load_records(storage, settings, session.id)[0].status is FileStatus.UPLOADED
     assert worker.work()
-    (record,) = sessions.load_records(storage, settings, session.id)
+    (record,) = store.load_records(storage, settings, session.id)
     assert (record.status, record.error_code) == (FileStatus.FAILED, "extraction_failed")
     assert record.error is not None
     assert "scratch disk" in record.error

@@ -44,7 +44,7 @@ def cmd_api(args: argparse.Namespace) -> int:
 
 def cmd_sweep(_args: argparse.Namespace) -> int:
     """Run the retention sweep once (a CronJob's command)."""
-    from shared.sessions.steps import sweep  # noqa: PLC0415
+    from shared.sessions.sweep import sweep  # noqa: PLC0415
     from shared.storage.azure import storage_from_settings  # noqa: PLC0415
 
     settings = storage_settings()

@@ -19,17 +19,11 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from shared.cli.common import EXIT_FAILED, progress_bar
-from shared.errors import CcprocError
+from shared.errors import ApiError
 
 DEFAULT_API = "http://127.0.0.1:7071"
 DIRECT_MAX_BYTES = 100 * 1024 * 1024  # the Functions request limit; larger files use an upload URL
 CHUNK = 1024 * 1024
-
-
-class ApiError(CcprocError):
-    """The API answered with an error (its JSON message is shown)."""
-
-    code = "api_error"
 
 
 class Client:

@@ -22,6 +22,7 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from shared.errors import BadContentLengthError, UnknownAliasError
 from shared.http.auth import OWNER_STATE, ApiKeyMiddleware
 from shared.http.body import BlockingBody, BodyLimitMiddleware
 from shared.http.errors import CatchAll, install_error_handlers
@@ -37,12 +38,11 @@ from shared.http.models import (
     SessionList,
     UploadUrl,
 )
-from shared.matching.aliases import BlobAliasStore, normalise_name
+from shared.matching.aliases import normalise_name
 from shared.report import REPORTS
+from shared.sessions.aliases import BlobAliasStore
 from shared.sessions.models import FileRecord, SessionView
 from shared.sessions.requests import (
-    Owner,
-    RequestError,
     accept_upload,
     create_session,
     delete_session,
@@ -54,6 +54,7 @@ from shared.sessions.requests import (
     upload_url,
 )
 from shared.sessions.review import Review, reconcile_again, rename_session, review
+from shared.sessions.store import Owner
 from shared.settings import Settings
 from shared.storage.gateway import Storage
 from shared.values import mask_card_numbers
@@ -100,20 +101,6 @@ async def _owner(request: Request) -> Owner:
 StorageDep = Annotated[Storage, Depends(_storage)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 OwnerDep = Annotated[Owner, Depends(_owner)]
-
-
-class UnknownAliasError(RequestError):
-    """No alias has that name."""
-
-    code = "unknown_alias"
-    status = 404
-
-
-class BadContentLengthError(RequestError):
-    """The Content-Length header is not a number."""
-
-    code = "bad_content_length"
-    status = 400
 
 
 def _content_length(request: Request) -> int | None:

@@ -23,15 +23,8 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.errors import ClientGoneError, TooLargeError
 from shared.http.errors import error_response
-from shared.sessions.requests import RequestError, TooLargeError
-
-
-class ClientGoneError(RequestError):
-    """The client closed the connection before its body had arrived."""
-
-    code = "client_disconnected"
-    status = 400
 
 
 class BlockingBody:

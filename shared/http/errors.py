@@ -1,9 +1,15 @@
 """How the HTTP API fails: always JSON `{"error": {"code", "message"}}` with a clear status.
 
+The HTTP status of every product error is decided here, and only here (`STATUS`, most specific
+class first; the errors themselves, `shared.errors`, know nothing of HTTP):
+
 | raised | status |
 |---|---|
-| `RequestError` and its subclasses | their `status` (400, 404, 409, 413, 415) |
-| any other `PermanentError` (e.g. `AliasError`) | 400 |
+| `UnknownSessionError`, `UnknownAliasError`, `MissingReceiptError` | 404 |
+| `WrongStateError` | 409 |
+| `TooLargeError` | 413 |
+| `NotPdfUploadError` | 415 |
+| any other `PermanentError` (a `RequestError`, `AliasError`, a bad name) | 400 |
 | `ConflictError` (a race lost too often) | 409 |
 | `NotFoundError` (a blob the session should have) | 404 |
 | `TransientError` (`StorageUnavailableError`) | 503 with `Retry-After` |
@@ -27,9 +33,19 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import CcprocError, PermanentError, TransientError
-from shared.sessions.requests import RequestError
-from shared.storage.gateway import ConflictError, NotFoundError
+from shared.errors import (
+    CcprocError,
+    ConflictError,
+    MissingReceiptError,
+    NotFoundError,
+    NotPdfUploadError,
+    PermanentError,
+    TooLargeError,
+    TransientError,
+    UnknownAliasError,
+    UnknownSessionError,
+    WrongStateError,
+)
 from shared.values import mask_card_numbers
 
 log = logging.getLogger("ccproc.http")
@@ -44,19 +60,24 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+# Most specific first: the first class an error is an instance of decides.
+STATUS: tuple[tuple[type[CcprocError], int], ...] = (
+    (UnknownSessionError, 404),
+    (UnknownAliasError, 404),
+    (MissingReceiptError, 404),
+    (WrongStateError, 409),
+    (TooLargeError, 413),
+    (NotPdfUploadError, 415),
+    (PermanentError, 400),
+    (ConflictError, 409),
+    (NotFoundError, 404),
+    (TransientError, 503),
+)
+
+
 def status_of(exc: CcprocError) -> int:
     """The HTTP status a product error answers with."""
-    if isinstance(exc, RequestError):
-        return exc.status
-    if isinstance(exc, PermanentError):
-        return 400
-    if isinstance(exc, ConflictError):
-        return 409
-    if isinstance(exc, NotFoundError):
-        return 404
-    if isinstance(exc, TransientError):
-        return 503
-    return 500
+    return next((status for kind, status in STATUS if isinstance(exc, kind)), 500)
 
 
 async def _product_error(request: Request, exc: Exception) -> Response:

@@ -2,16 +2,8 @@
 
 The extract step cuts every expense of a receipts report while reading it (`ReceiptCutter`, inside
 the sandbox, into numbered files on scratch space) and uploads the PDFs as they come, end to end in
-one blob, the *bundle*, then stores its index:
-
-    sessions/<session>/cuts/<file>-<try>.pdfs
-                                             the receipt PDFs of one receipts report, end to end
-                                             (a name per try, so two tries never mix blocks)
-    sessions/<session>/cuts/<file>.json      which bundle, and where each expense's PDF is in it
-    sessions/<session>/reports/receipts-index.json
-                                             each matched transaction's PDF: its name and bytes
-    sessions/<session>/reports/receipts-extra.pdfs
-                                             PDFs finalize had to cut itself (rarely any)
+one blob, the *bundle* (`cuts/<file>-<try>.pdfs`), then stores its index (`cuts/<file>.json`);
+finalize writes `reports/receipts-index.json` (see `shared.sessions.layout`).
 
 Finalizing a session then moves no receipt bytes: matching names the matched expenses' PDFs, and
 the index records where each one's bytes are (`place_receipts`). A single receipt PDF is one ranged
@@ -26,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import secrets
 import zipfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +25,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from shared.errors import CcprocError, PermanentError
+from shared.errors import CcprocError, MissingReceiptError, NotFoundError, PermanentError
 from shared.models import Reconciliation
 from shared.pdf.read import PdfSource
 from shared.report.receipt_pdfs import (
@@ -45,32 +36,16 @@ from shared.report.receipt_pdfs import (
     cut_into_files,
     planned_names,
 )
+from shared.sessions.layout import (
+    cuts_index_blob,
+    new_cuts_blob,
+    receipts_extra_blob,
+    receipts_index_blob,
+    source_blob,
+)
 from shared.settings import Settings
-from shared.storage.gateway import NotFoundError, Storage
+from shared.storage.gateway import Storage
 from shared.storage.streams import NumberedFiles
-
-
-def _new_cuts_blob(session_id: str, file_id: str) -> str:
-    """A bundle of a receipts report's PDFs: a name of its own for each try, so that two tries of
-    one upload (a repeated event) never stage blocks into the same blob."""
-    return f"{session_id}/cuts/{file_id}-{secrets.token_hex(6)}.pdfs"
-
-
-def cuts_index_blob(session_id: str, file_id: str) -> str:
-    return f"{session_id}/cuts/{file_id}.json"
-
-
-def source_blob(session_id: str, file_id: str) -> str:
-    """A receipts report kept for cutting what was not cut ahead."""
-    return f"{session_id}/sources/{file_id}.pdf"
-
-
-def _index_blob(session_id: str) -> str:
-    return f"{session_id}/reports/receipts-index.json"
-
-
-def _extra_blob(session_id: str) -> str:
-    return f"{session_id}/reports/receipts-extra.pdfs"
 
 
 class StoredCut(BaseModel):
@@ -106,12 +81,6 @@ class ReceiptsIndex(BaseModel):
     pdfs: list[StoredPdf] = Field(default_factory=list)
 
 
-class MissingReceiptError(PermanentError):
-    """No receipt PDF of that name in the session."""
-
-    code = "unknown_receipt"
-
-
 # -- the extract step ---------------------------------------------------------------------------
 class CutsUpload:
     """The receipt PDFs a sandboxed extraction is cutting into `folder`, uploaded end to end as one
@@ -125,7 +94,7 @@ class CutsUpload:
         self._storage, self._settings = storage, settings
         self._session_id, self._file_id = session_id, file_id
         self._file = NumberedFiles(folder)
-        self._blob = _new_cuts_blob(session_id, file_id)
+        self._blob = new_cuts_blob(session_id, file_id)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cuts upload")
         self._upload = self._pool.submit(
             storage.put_stream, settings.sessions_container, self._blob, self._file
@@ -228,7 +197,7 @@ def place_receipts(
     receipts = ReceiptsIndex(made=dt.datetime.now(dt.UTC), pdfs=[pdf for _, pdf in stored])
     storage.put_bytes(
         settings.sessions_container,
-        _index_blob(session_id),
+        receipts_index_blob(session_id),
         receipts.model_dump_json().encode(),
         content_type="application/json",
     )
@@ -241,7 +210,7 @@ def _cut_here(  # noqa: PLR0917 — a private helper of place_receipts
     """Cut what was not cut ahead from the kept receipts report into the session's extra bundle."""
     report, folder = scratch / "receipts.pdf", scratch / "cuts"
     folder.mkdir()
-    blob = _extra_blob(session_id)
+    blob = receipts_extra_blob(session_id)
     try:
         storage.download_to(settings.sessions_container, source_blob(session_id, receipts_file), report)
         with PdfSource(report) as source:
@@ -262,7 +231,7 @@ def load_index(storage: Storage, settings: Settings, session_id: str) -> Receipt
     empty one); MissingReceiptError when it has none, as one completed before receipt PDFs were
     kept this way: reconciling it again makes them."""
     try:
-        data, _ = storage.get_bytes(settings.sessions_container, _index_blob(session_id))
+        data, _ = storage.get_bytes(settings.sessions_container, receipts_index_blob(session_id))
     except NotFoundError as exc:
         raise MissingReceiptError(
             f"session {session_id} has no receipt PDFs stored: reconcile it again to cut them"

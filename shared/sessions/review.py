@@ -9,21 +9,14 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from shared.errors import WrongStateError
 from shared.models import ReconciledTransaction, Reconciliation
 from shared.report.receipt_pdfs import planned_names
+from shared.sessions.layout import results_message
 from shared.sessions.models import SessionManifest, SessionStatus, SessionView, now
-from shared.sessions.requests import (
-    ANYONE,
-    OwnerCheck,
-    WrongStateError,
-    load_manifest,
-    load_records,
-    reconciliation,
-    results_message,
-    session_name,
-    update_manifest,
-    view,
-)
+from shared.sessions.names import session_name
+from shared.sessions.requests import reconciliation, view
+from shared.sessions.store import ANYONE, OwnerCheck, load_manifest, load_records, update_manifest
 from shared.settings import Settings
 from shared.storage.gateway import Storage
 

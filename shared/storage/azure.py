@@ -44,17 +44,15 @@ from azure.storage.queue import (
     TextBase64EncodePolicy,
 )
 
+from shared.errors import ConflictError, NotFoundError, StorageUnavailableError
 from shared.settings import Settings
 from shared.storage.gateway import (
     CREATE_ONLY,
     LEASE_SECONDS_MAX,
     LEASE_SECONDS_MIN,
     BlobInfo,
-    ConflictError,
     Message,
-    NotFoundError,
     Readable,
-    StorageUnavailableError,
 )
 from shared.storage.retrying import RetryingStorage
 

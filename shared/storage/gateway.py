@@ -16,29 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from shared.errors import CcprocError, TransientError
-
 CREATE_ONLY = "*new*"
 # The terms a blob lease may have (Azure Storage refuses others, and so does Azurite).
 LEASE_SECONDS_MIN, LEASE_SECONDS_MAX = 15, 60
-
-
-class ConflictError(CcprocError):
-    """A conditional write lost a race: the blob changed (or exists) since it was read."""
-
-    code = "conflict"
-
-
-class NotFoundError(CcprocError):
-    """The blob or queue asked for does not exist."""
-
-    code = "not_found"
-
-
-class StorageUnavailableError(TransientError):
-    """The storage service could not be reached or answered with a server error."""
-
-    code = "storage_unavailable"
 
 
 class Readable(Protocol):

@@ -52,9 +52,9 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from shared.errors import TransientError
+from shared.errors import ConflictError, NotFoundError, TransientError
 from shared.settings import Settings
-from shared.storage.gateway import BlobInfo, ConflictError, Message, NotFoundError, Readable, Storage
+from shared.storage.gateway import BlobInfo, Message, Readable, Storage
 from shared.values import mask_card_numbers
 
 log = logging.getLogger("ccproc.storage")

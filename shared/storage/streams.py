@@ -9,11 +9,8 @@ from contextlib import suppress
 from pathlib import Path
 from typing import BinaryIO
 
+from shared.errors import AbandonedError
 from shared.storage.gateway import Readable
-
-
-class AbandonedError(Exception):
-    """What is being read is not wanted after all (the extraction failed, or cut nothing)."""
 
 
 class NumberedFiles:

@@ -1,6 +1,6 @@
 """The pipeline's two background steps as long-running loops: the runtime for Kubernetes and local runs.
 
-Each loop only finds work and calls the same `shared.sessions.steps` function the Functions trigger calls:
+Each loop only finds work and calls the same `shared.sessions` step the Functions trigger calls:
 
 * `ExtractWorker` lists the uploads container and runs `extract_upload` on each upload it can
   claim. A claim is a blob lease on `claims/<session>/<file>` in the sessions container, renewed
@@ -13,7 +13,7 @@ Each loop only finds work and calls the same `shared.sessions.steps` function th
   `finalize_session` runs, and deletes it on success. A failed message reappears when its timeout
   ends; after its last try (`Settings.max_dequeue_count`, the host's `maxDequeueCount`) it moves to
   `<queue>-poison`, the queue the Functions host uses, and the session is marked failed
-  (`shared.sessions.steps.finalize_failed`, the decision the Functions adapter makes).
+  (`shared.sessions.finalize.finalize_failed`, the decision the Functions adapter makes).
 
 Both stop taking work once `stop` is set (the CLI sets it on SIGTERM and SIGINT) and finish the item
 in hand; both write a health file (a timestamp) each round and while a long item runs, for liveness
@@ -33,17 +33,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import ClassVar
 
-from shared.errors import CcprocError, PermanentError, TransientError
-from shared.sessions.requests import parse_upload_blob
-from shared.sessions.steps import extract_upload, finalize_failed, finalize_session, give_up_upload
+from shared.errors import CcprocError, ConflictError, PermanentError, TransientError
+from shared.sessions.extract import extract_upload, give_up_upload
+from shared.sessions.finalize import finalize_failed, finalize_session
+from shared.sessions.layout import claim_blob, parse_upload_blob, poison_queue
 from shared.settings import Settings
-from shared.storage.gateway import (
-    LEASE_SECONDS_MAX,
-    LEASE_SECONDS_MIN,
-    ConflictError,
-    Message,
-    Storage,
-)
+from shared.storage.gateway import LEASE_SECONDS_MAX, LEASE_SECONDS_MIN, Message, Storage
 from shared.values import mask_card_numbers
 
 log = logging.getLogger("ccproc.worker")
@@ -51,16 +46,6 @@ BACKOFF_MAX_SECONDS = 30.0
 # How often, within one lease or visibility term, the holder renews it: two renewals may fail
 # (a slow storage answer, a pause) before the term runs out.
 RENEWALS_PER_TERM = 3
-
-
-def poison_queue(queue: str) -> str:
-    """Where a message goes after its last try: the name the Functions host gives it."""
-    return f"{queue}-poison"
-
-
-def claim_blob(session_id: str, file_id: str) -> str:
-    """The sessions-container blob whose lease claims one upload for one worker."""
-    return f"claims/{session_id}/{file_id}"
 
 
 def default_health_file(settings: Settings, kind: str) -> Path:

@@ -1,0 +1,155 @@
+"""The extract step (blob trigger, extract worker): one upload in, its extraction kept, the results
+queue told, the upload removed. Safe to run twice for one upload."""
+
+from __future__ import annotations
+
+import logging
+
+from shared.errors import ExtractionGaveUpError, NotFoundError, PermanentError
+from shared.extraction.sandbox import extract_and_cut_sandboxed
+from shared.models import DocumentKind
+from shared.sessions.layout import (
+    extraction_blob,
+    failed_blob,
+    parse_upload_blob,
+    results_message,
+    source_blob,
+)
+from shared.sessions.models import FileRecord, FileStatus, now
+from shared.sessions.receipt_store import CutsUpload
+from shared.sessions.store import load_record, save_record, scratch
+from shared.settings import Settings
+from shared.storage.gateway import Storage
+from shared.values import mask_card_numbers
+
+log = logging.getLogger("ccproc")
+
+
+def extract_upload(storage: Storage, settings: Settings, blob_name: str) -> FileRecord | None:
+    """Blob-trigger step: extract one upload, keep its result, tell the results queue, remove it.
+
+    A file that cannot be read is marked failed with its reason and its upload moved aside. A
+    repeated event for a file already handled changes nothing.
+    """
+    session_id, file_id, _ = parse_upload_blob(blob_name)
+    record = load_record(storage, settings, session_id, file_id)
+    if record is None:
+        # Every upload's record is written before its blob: without one, the blob belongs to no
+        # session, to a file taken back, or to an upload request that failed after storing it (its
+        # client was told, and sent the file again as a new one). Nothing to extract.
+        log.warning("upload %s has no file record; removed", blob_name)
+        storage.delete(settings.uploads_container, blob_name)
+        return None
+    if record.status.terminal:
+        # A repeated event. An upload still there means the try that finished the file died before
+        # its clean-up, perhaps before its results message went: send it (a second one is harmless).
+        if exists(storage, settings.uploads_container, blob_name):
+            storage.send(settings.results_queue, results_message(session_id, file_id))
+            storage.delete(settings.uploads_container, blob_name)
+        return record
+    with scratch(settings) as folder:
+        local = folder / "upload.pdf"
+        try:
+            record.size = storage.download_to(settings.uploads_container, blob_name, local)
+        except NotFoundError:
+            return record  # removed meanwhile (session deleted): nothing to do
+        record.uploaded = record.uploaded or now()
+        cuts_folder = folder / "cuts"
+        with CutsUpload(storage, settings, session_id, file_id, cuts_folder) as cuts_upload:
+            try:
+                # In a child process under CPU, memory and time limits: a hostile file fails alone.
+                # A receipts report's expenses are cut into PDFs while it is read, uploaded end to
+                # end as one blob as they come (receipt_store).
+                extraction = extract_and_cut_sandboxed(
+                    local, settings, cuts_folder=cuts_folder, name=record.name
+                )
+            except PermanentError as exc:
+                _fail_file(storage, settings, session_id, record=record, blob_name=blob_name, exc=exc)
+                return record
+            document = extraction.document
+            if document.kind is DocumentKind.RECEIPT_IMAGES and extraction.cuts is not None:
+                cuts_upload.keep(extraction.cuts)
+        storage.put_bytes(
+            settings.sessions_container,
+            extraction_blob(session_id, file_id),
+            document.model_dump_json().encode(),
+            content_type="application/json",
+        )
+        if document.kind is DocumentKind.RECEIPT_IMAGES:
+            # Kept for cutting what was not cut ahead: a server-side copy, no second upload.
+            try:
+                storage.copy(
+                    settings.uploads_container,
+                    blob_name,
+                    settings.sessions_container,
+                    source_blob(session_id, file_id),
+                )
+            except NotFoundError:
+                return record  # a repeated event racing this one finished the file and removed it
+
+    record.status, record.extracted, record.kind, record.pages = (
+        FileStatus.EXTRACTED,
+        now(),
+        document.kind,
+        document.pages,
+    )
+    record.transactions = (
+        len(document.transactions) if document.kind is DocumentKind.CARDHOLDER_ACTIVITY else None
+    )
+    record.expenses = len(document.receipts) if document.kind is DocumentKind.RECEIPT_IMAGES else None
+    record.checks, record.warnings = len(document.checks), len(document.warnings)
+    save_record(storage, settings, session_id, record)
+    storage.send(settings.results_queue, results_message(session_id, file_id))
+    storage.delete(settings.uploads_container, blob_name)
+    log.info(
+        "session %s: %s extracted (%s, %s pages)",
+        session_id,
+        record.name,
+        document.kind.value,
+        document.pages,
+    )
+    return record
+
+
+def give_up_upload(storage: Storage, settings: Settings, blob_name: str, reason: str) -> None:
+    """After every try of an upload failed unexpectedly: mark the file failed with the reason and
+    move the upload aside, as for an unreadable PDF, so the session can end instead of waiting."""
+    session_id, file_id, name = parse_upload_blob(blob_name)
+    record = load_record(storage, settings, session_id, file_id) or FileRecord(
+        id=file_id, name=name, status=FileStatus.UPLOADED
+    )
+    if record.status.terminal:
+        storage.delete(settings.uploads_container, blob_name)
+        return
+    error = ExtractionGaveUpError(f"extraction failed on every try: {mask_card_numbers(reason)[:300]}")
+    _fail_file(storage, settings, session_id, record=record, blob_name=blob_name, exc=error)
+
+
+def _fail_file(
+    storage: Storage,
+    settings: Settings,
+    session_id: str,
+    *,
+    record: FileRecord,
+    blob_name: str,
+    exc: PermanentError,
+) -> None:
+    record.status, record.error, record.error_code = FileStatus.FAILED, exc.message, exc.code
+    storage.copy(
+        settings.uploads_container,
+        blob_name,
+        settings.sessions_container,
+        failed_blob(session_id, record.id, record.name),
+    )
+    save_record(storage, settings, session_id, record)
+    storage.send(settings.results_queue, results_message(session_id, record.id))
+    storage.delete(settings.uploads_container, blob_name)
+    log.warning("session %s: %s failed: %s", session_id, record.name, exc.message)
+
+
+def exists(storage: Storage, container: str, name: str) -> bool:
+    try:
+        storage.info(container, name)
+    except NotFoundError:
+        return False
+    return True

@@ -1,0 +1,208 @@
+"""The finalize step (queue trigger, finalize worker): once every file of a processing session is
+extracted, match, write every report and complete the session (or fail it, saying why). Safe to
+run on every message, and twice."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from shared.errors import BadMessageError, PermanentError, TransientError
+from shared.matching.match import reconcile
+from shared.models import Document, DocumentKind, Status
+from shared.report import REPORTS, write_reports
+from shared.sessions.aliases import BlobAliasStore
+from shared.sessions.layout import (
+    extraction_blob,
+    parse_upload_blob,
+    read_results_message,
+    reconciliation_blob,
+    report_blob,
+    session_prefix,
+)
+from shared.sessions.models import FileRecord, FileStatus, SessionManifest, SessionStatus, Summary, now
+from shared.sessions.receipt_store import place_receipts
+from shared.sessions.store import load_manifest, load_record, load_records, scratch, update_manifest
+from shared.settings import Settings
+from shared.storage.gateway import Storage
+from shared.values import mask_card_numbers
+
+log = logging.getLogger("ccproc")
+UPLOAD_THREADS = 4
+
+
+def _latest(records: list[FileRecord], kind: DocumentKind) -> FileRecord | None:
+    chosen = [r for r in records if r.status is FileStatus.EXTRACTED and r.kind is kind]
+    return max(chosen, key=lambda r: r.extracted or now()) if chosen else None
+
+
+def _load_document(
+    storage: Storage, settings: Settings, session_id: str, record: FileRecord | None
+) -> Document | None:
+    if record is None:
+        return None
+    data, _ = storage.get_bytes(settings.sessions_container, extraction_blob(session_id, record.id))
+    return Document.model_validate_json(data)
+
+
+def finalize_session(storage: Storage, settings: Settings, message: str) -> SessionStatus | None:
+    """Queue-trigger step: once a processing session's files are all extracted, match and report.
+
+    Runs on every message; does nothing until the session is processing and every file is done,
+    and nothing again once it is completed.
+    """
+    session_id = read_results_message(message).session_id
+    try:
+        manifest, _ = load_manifest(storage, settings, session_id)
+    except PermanentError:
+        return None  # the session was deleted meanwhile
+    if manifest.status is not SessionStatus.PROCESSING:
+        return manifest.status
+    records = load_records(storage, settings, session_id)
+    if not records or not all(r.status.terminal for r in records):
+        return manifest.status
+    _remove_leftover_uploads(storage, settings, session_id, records)
+    failed = [r for r in records if r.status is FileStatus.FAILED]
+    if failed:
+        reason = "; ".join(f"{r.name}: {r.error}" for r in failed)
+        return _finish(storage, settings, session_id, SessionStatus.FAILED, error=reason).status
+
+    statement_record = _latest(records, DocumentKind.CARDHOLDER_ACTIVITY)
+    receipts_record = _latest(records, DocumentKind.RECEIPT_IMAGES)
+    statement = _load_document(storage, settings, session_id, statement_record)
+    receipts = _load_document(storage, settings, session_id, receipts_record)
+    result = reconcile(
+        statement,
+        receipts,
+        aliases=BlobAliasStore(storage, settings, manifest.owner).load(),
+        settings=settings,
+    )
+    with scratch(settings) as folder, ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as pool:
+        # The receipt PDFs were cut when the receipts report was extracted: matching only names them
+        # (the ZIP is written from the stored PDFs as it is downloaded).
+        receipt_pdfs = place_receipts(
+            storage,
+            settings,
+            session_id,
+            result,
+            receipts_file=receipts_record.id if receipts_record else None,
+            scratch=folder,
+        )
+        out = folder / "reports"
+        written = write_reports(result, out, settings=settings, receipt_pdfs=receipt_pdfs)
+
+        def publish(path: Path) -> None:
+            relative = path.relative_to(out).as_posix()
+            storage.put_file(settings.sessions_container, report_blob(session_id, relative), path)
+
+        list(pool.map(publish, written))
+        storage.put_bytes(
+            settings.sessions_container,
+            reconciliation_blob(session_id),
+            result.model_dump_json().encode(),
+            content_type="application/json",
+        )
+    counts = {status.value: sum(r.status is status for r in result.transactions) for status in Status}
+    summary = Summary(
+        transactions=len(result.transactions),
+        expenses=len(receipts.receipts) if receipts else 0,
+        statuses=counts,
+        unmatched_expenses=len(result.unmatched_expenses),
+        unresolved_names=len(result.unresolved_names),
+        checks=len(result.checks),
+    )
+    done = _finish(
+        storage,
+        settings,
+        session_id,
+        SessionStatus.COMPLETED,
+        summary=summary,
+        reports=list(REPORTS),  # all written; the receipts ZIP is made from the stored PDFs
+        receipt_pdfs=sorted(receipt_pdfs.names.values()),
+    )
+    log.info("session %s completed: %s", session_id, summary.model_dump_json())
+    return done.status
+
+
+def _remove_leftover_uploads(
+    storage: Storage, settings: Settings, session_id: str, records: list[FileRecord]
+) -> None:
+    """Remove the uploads of files already done, so a session never ends with uploads left: an
+    extract step removes its upload last, after its results message, and may still be retrying
+    that removal (or have died just before it) when the message completes the session. An upload
+    without a record (its request failed after storing it) is removed as the extract step would."""
+    done = {r.id for r in records if r.status.terminal}
+    for info in list(storage.list(settings.uploads_container, session_prefix(session_id))):
+        try:
+            _, file_id, _ = parse_upload_blob(info.name)
+        except PermanentError:
+            continue
+        if file_id in done or load_record(storage, settings, session_id, file_id) is None:
+            storage.delete(settings.uploads_container, info.name)
+
+
+def _finish(
+    storage: Storage,
+    settings: Settings,
+    session_id: str,
+    status: SessionStatus,
+    *,
+    error: str | None = None,
+    summary: Summary | None = None,
+    reports: list[str] | None = None,
+    receipt_pdfs: list[str] | None = None,
+) -> SessionManifest:
+    def change(m: SessionManifest) -> bool:
+        if m.status is not SessionStatus.PROCESSING:
+            return False
+        m.status, m.error, m.runs = status, error, m.runs + 1
+        m.completed = now() if status is SessionStatus.COMPLETED else None
+        m.summary, m.reports, m.receipt_pdfs = summary, reports or [], receipt_pdfs or []
+        return True
+
+    return update_manifest(storage, settings, session_id, change)
+
+
+def fail_session(storage: Storage, settings: Settings, session_id: str, reason: str) -> None:
+    """Mark a session failed with a reason a person can read (a step gave up on it)."""
+
+    def change(m: SessionManifest) -> bool:
+        if m.status in (SessionStatus.COMPLETED, SessionStatus.FAILED):
+            return False
+        m.status, m.error = SessionStatus.FAILED, mask_card_numbers(reason)[:500]
+        return True
+
+    try:
+        update_manifest(storage, settings, session_id, change)
+    except PermanentError:
+        log.warning("session %s: could not be marked failed (deleted?)", session_id)
+
+
+def finalize_failed(
+    storage: Storage,
+    settings: Settings,
+    message: str,
+    error: BaseException | None,
+    *,
+    dequeue_count: int,
+) -> bool:
+    """A finalize try raised `error` (None: its message came back after every try was used up
+    without an answer, the runner having died each time). True when the message is spent and goes
+    to the poison queue; on that last try the session is marked failed with the reason, unless
+    storage was unreachable, which says nothing about the session."""
+    if dequeue_count < settings.max_dequeue_count:
+        return False
+    if not isinstance(error, TransientError):
+        try:
+            session_id = read_results_message(message).session_id
+        except BadMessageError:
+            log.warning("a results message names no session; sent to the poison queue")
+            return True
+        reason = (
+            f"finishing the session failed: {error}"
+            if error is not None
+            else f"finishing the session was tried {dequeue_count} times and never finished"
+        )
+        fail_session(storage, settings, session_id, reason)
+    return True
