@@ -10,32 +10,27 @@ The app (and with it the settings) is built on the first call, never at import.
 from __future__ import annotations
 
 import functools
-import os
 import urllib.parse
 from typing import cast
 
 import azure.functions as func
 
+from functions.runtime import runtime
 from shared.http.app import build_app
 from shared.http.errors import error_response
-from shared.settings import Settings
-from shared.storage.azure import storage_from_settings
 
 bp = func.Blueprint()
 
 
 @functools.cache
 def asgi_app() -> func.AsgiMiddleware:
-    """The HTTP app, built once (with its settings) on the first request."""
-    settings = Settings()
-    # The platform sets WEBSITE_AUTH_ENABLED when App Service authentication is on; only then does it
-    # set x-ms-client-principal-id itself and strip the header from outside requests.
-    trust_principal = os.environ.get("WEBSITE_AUTH_ENABLED", "").strip().lower() == "true"
+    """The HTTP app, built once on the first request, on the runtime every function shares."""
+    settings = runtime().settings
     app = build_app(
-        lambda: storage_from_settings(settings),
+        lambda: runtime().storage,
         settings,
         host_checks_keys=True,
-        trust_principal=trust_principal,
+        trust_principal=settings.website_auth_enabled,
     )
     return func.AsgiMiddleware(app)
 

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 
 from shared.settings import Settings
 from shared.storage.azure import storage_from_settings
 from shared.storage.gateway import Storage
 
 
-@dataclass(frozen=True)
 class Runtime:
-    """What every function needs: the settings and the storage gateway."""
+    """What every function needs: the settings, and the storage gateway (made when first used, so
+    that a function that needs no storage — the page — runs without its settings)."""
 
-    settings: Settings
-    storage: Storage
+    def __init__(self, settings: Settings, storage: Storage | None = None) -> None:
+        self.settings = settings
+        if storage is not None:
+            self.__dict__["storage"] = storage
+
+    @cached_property
+    def storage(self) -> Storage:
+        """The storage gateway, built from the settings on first use."""
+        return storage_from_settings(self.settings)
 
 
 _current: Runtime | None = None
@@ -24,8 +31,7 @@ def runtime() -> Runtime:
     """The app's runtime, built from the app settings (environment) the first time it is asked for."""
     global _current  # noqa: PLW0603 — one gateway per worker process, built lazily, not at import
     if _current is None:
-        settings = Settings()
-        _current = Runtime(settings, storage_from_settings(settings))
+        _current = Runtime(Settings())
     return _current
 
 
@@ -33,3 +39,9 @@ def use(settings: Settings, storage: Storage) -> None:
     """Run the functions on the given settings and storage (tests, local tools)."""
     global _current  # noqa: PLW0603
     _current = Runtime(settings, storage)
+
+
+def reset() -> None:
+    """Forget the runtime: the next call builds it from the environment again (tests)."""
+    global _current  # noqa: PLW0603
+    _current = None

@@ -110,9 +110,15 @@ class Check(_Record):
 
 
 class Document(BaseModel):
-    """Everything extracted from one PDF."""
+    """Everything extracted from one PDF: an extraction.
 
-    model_config = ConfigDict(extra="forbid")
+    `expenses` is written and read as `receipts` in JSON — the public name of `ccproc extract`'s
+    output and of stored extractions, kept as it was; in the code it is `expenses`, as everywhere.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", serialize_by_alias=True, validate_by_name=True, validate_by_alias=True
+    )
 
     file: Text
     kind: DocumentKind
@@ -121,7 +127,7 @@ class Document(BaseModel):
     period_start: dt.date | None = None
     period_end: dt.date | None = None
     transactions: list[Transaction] = []
-    receipts: list[Expense] = []
+    expenses: list[Expense] = Field(default=[], alias="receipts")
     checks: list[Check] = []
     warnings: list[Text] = []
 

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     )
     storage_retry_max_wait_seconds: float = Field(default=2, gt=0, description="longest pause between tries")
     sweep_schedule: str = "0 0 3 * * *"
+    # Set by the platform when App Service authentication is on: only then does it set
+    # x-ms-client-principal-id itself (and strip it from outside requests), so the principal is the tenant.
+    website_auth_enabled: bool = Field(default=False, alias="WEBSITE_AUTH_ENABLED")
     extract_processes: int | None = Field(
         default=None, description="processes for long statements; cores if unset"
     )

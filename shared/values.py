@@ -57,3 +57,11 @@ def holds_card_number(text: str) -> bool:
 def mask_card_numbers(text: str) -> str:
     """Replace any 13 to 19 digit run (spaces or dashes allowed) by its last four, for logs and messages."""
     return CARD_DIGITS.sub(lambda m: "****" + re.sub(r"\D", "", m.group(0))[-4:], text)
+
+
+_NAME_DROP = re.compile(r"[\s.]+")
+
+
+def normalise_name(name: str) -> str:
+    """Upper case, spaces and dots removed: `Jane Q. Doe` → `JANEQDOE`."""
+    return _NAME_DROP.sub("", name).upper()

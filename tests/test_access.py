@@ -253,11 +253,13 @@ def test_the_anonymous_page_function_never_reaches_the_api(
     and the app behind it would refuse such a request too: 401, as a request without a key, instead
     of answering as the keyless local owner."""
     from functions import api as functions_api
+    from functions import runtime as functions_runtime
     from functions import web as functions_web
 
     monkeypatch.setenv("AzureWebJobsStorage", azurite.connection_string)
     monkeypatch.setenv("SESSIONS_CONTAINER", settings.sessions_container)
     functions_api.asgi_app.cache_clear()
+    functions_runtime.reset()
     page = functions_web.web.build().get_user_function()
     try:
         for path in ("/%61pi/sessions", "/%61pi/aliases", "/%61pi/openapi.json", "//api/sessions"):
@@ -271,6 +273,7 @@ def test_the_anonymous_page_function_never_reaches_the_api(
         assert behind.status_code == 401
     finally:
         functions_api.asgi_app.cache_clear()
+    functions_runtime.reset()
 
 
 def test_the_principal_header_names_the_tenant_only_when_trusted(

@@ -30,7 +30,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "cli": {"pdf", "report", "extraction", "matching", "storage", "sessions", "http", "workers", "offline"},
 }
 # Where the Azure SDK may be imported: the gateway's implementation and the runtimes.
-AZURE_ALLOWED = ("shared/storage/azure.py", "shared/workers/", "functions/", "function_app.py")
+AZURE_ALLOWED = ("shared/storage/azure", "shared/workers/", "functions/", "function_app.py")
 
 
 def modules() -> list[Path]:

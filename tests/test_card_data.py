@@ -2,7 +2,7 @@
 
 A month is generated with a card number in a merchant name, an expense purpose and an expense merchant;
 it is uploaded under file names and a session name that hold card numbers too, with an alias typed with
-one, and taken through the whole pipeline (HTTP API → blob step → queue step) on Azurite. Then
+one, and taken through the whole pipeline (HTTP API → extract step → finalize step) on Azurite. Then
 everything the product wrote or said is searched: every log line at DEBUG, every queue message, every
 blob name, blob metadata and blob content (inside ZIPs, workbooks and PDF streams) but the user's own
 uploaded PDFs, and every API answer, reports and receipt PDFs included.

@@ -22,6 +22,7 @@ import pytest
 from fastapi import FastAPI
 
 from functions import api as functions_api
+from functions import runtime as functions_runtime
 from shared.errors import AliasError
 from shared.http.app import build_app
 from shared.http.body import SMALL_BODY_LIMIT
@@ -547,6 +548,7 @@ def test_functions_api_builds_the_app_from_settings_on_first_call(
     monkeypatch.setenv("AzureWebJobsStorage", azurite.connection_string)
     monkeypatch.setenv("SESSIONS_CONTAINER", f"se-{uuid.uuid4().hex[:12]}")
     functions_api.asgi_app.cache_clear()
+    functions_runtime.reset()
     handler: Callable[..., Any] = functions_api.api.build().get_user_function()
     try:
         key = {"x-functions-key": "the-function-key"}  # the host lets no request in without one
@@ -571,6 +573,7 @@ def test_functions_api_builds_the_app_from_settings_on_first_call(
         assert json.loads(response.get_body())["status"] == "open"
     finally:
         functions_api.asgi_app.cache_clear()
+    functions_runtime.reset()
 
 
 def test_functions_api_answers_a_path_that_is_not_utf8_with_400() -> None:
@@ -578,6 +581,7 @@ def test_functions_api_answers_a_path_that_is_not_utf8_with_400() -> None:
     which the host answers 500; the function answers 400 JSON without building the app."""
     handler: Callable[..., Any] = functions_api.api.build().get_user_function()
     functions_api.asgi_app.cache_clear()
+    functions_runtime.reset()
     request = func.HttpRequest(
         "GET", url="http://localhost/api/sessions/%FF%FE", body=b"", route_params={"route": "sessions/%FF%FE"}
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 from fpdf import FPDF
 
 from shared.extraction.extract import extract_document
-from tests.test_parse_receipts import EXAMPLE
+from tests.test_parse_expenses import EXAMPLE
 
 CARD_BLOCK = [
     "Cardholder Activity Report General",
@@ -93,9 +93,9 @@ def test_receipts_block_from_fpdf2_multi_cell(tmp_path: Path) -> None:
     pdf.output(str(path))
 
     document = extract_document(path)
-    assert [(e.expense_id, e.amount, e.pages) for e in document.receipts] == [
+    assert [(e.expense_id, e.amount, e.pages) for e in document.expenses] == [
         ("90000001", Decimal("61.98"), [1]),
         ("90000001", Decimal("61.98"), [2]),
     ]
-    assert document.receipts[0].coding.complete
+    assert document.expenses[0].coding.complete
     assert document.warnings == []

@@ -184,7 +184,7 @@ def test_each_expense_reaches_the_sink_once_with_all_its_pages(receipts: tuple[P
         seen.append(expense)
 
     document = extract_document(receipts[0], expenses=sink)
-    assert seen == document.receipts
+    assert seen == document.expenses
     assert any(len(e.pages) > 1 for e in seen)
 
 
@@ -202,7 +202,7 @@ def test_pdfs_cut_while_the_report_is_read_equal_those_cut_after(
     with ReceiptCutter(tmp_path / "cuts") as cutter:
         document = extract_document(path, expenses=cutter.sink)
         precut = cutter.finish()
-        assert {c.pages for c in precut.index.cuts} == {tuple(e.pages) for e in document.receipts}
+        assert {c.pages for c in precut.index.cuts} == {tuple(e.pages) for e in document.expenses}
         assert precut.folder is not None
         numbers = sorted(int(p.stem) for p in precut.folder.iterdir())
         assert numbers == list(range(len(precut.index.cuts)))

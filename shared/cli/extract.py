@@ -91,9 +91,9 @@ def _write_summary(documents: Sequence[Document], out: TextIO, listed: int = 10)
     )
     out.write(header + "\n")
     for d in documents:
-        items = len(d.transactions) if d.kind is DocumentKind.CARDHOLDER_ACTIVITY else len(d.receipts)
+        items = len(d.transactions) if d.kind is DocumentKind.CARDHOLDER_ACTIVITY else len(d.expenses)
         total = sum((t.net for t in d.transactions), Decimal(0)) + sum(
-            (e.amount for e in d.receipts), Decimal(0)
+            (e.amount for e in d.expenses), Decimal(0)
         )
         out.write(
             f"{d.file[:32]:<32} {d.kind.value:<20} {d.pages:>6} {items:>6} {total:>14,.2f} "
@@ -144,7 +144,7 @@ def _write_csv(documents: Sequence[Document], out: TextIO) -> None:
             if kind is DocumentKind.CARDHOLDER_ACTIVITY:
                 rows = [t.model_dump(mode="json") for t in document.transactions]
             else:
-                rows = [_expense_row(e) for e in document.receipts]
+                rows = [_expense_row(e) for e in document.expenses]
             for row in rows:
                 writer.writerow({"file": document.file, **row})
 

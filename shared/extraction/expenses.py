@@ -66,10 +66,10 @@ _CODING_KIND = re.compile(r"^(?P<kind>Job|GL|G/L)\s+Coding$", re.IGNORECASE)
 
 
 @dataclass
-class ReceiptsResult:
+class ExpensesResult:
     """What one receipts report yielded."""
 
-    receipts: list[Expense] = field(default_factory=list)
+    expenses: list[Expense] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -190,11 +190,11 @@ def parse_expense_page(lines: list[str], page: int) -> Expense:
     )
 
 
-class ReceiptsParser:
+class ExpensesParser:
     """Expenses page after page; pages without an expense header extend the previous expense."""
 
     def __init__(self) -> None:
-        self.result = ReceiptsResult()
+        self.result = ExpensesResult()
         self._orphans: list[int] = []
 
     def feed(self, page: PageText) -> None:
@@ -206,7 +206,7 @@ class ReceiptsParser:
         if not starts:
             self._continue(page.number, sensitive)
             return
-        if starts[0] > 0 and self.result.receipts:
+        if starts[0] > 0 and self.result.expenses:
             self._continue(page.number, sensitive)
         for n, i in enumerate(starts):
             block = lines[i : starts[n + 1] if n + 1 < len(starts) else len(lines)]
@@ -218,34 +218,34 @@ class ReceiptsParser:
                 continue
             if sensitive:
                 expense = expense.model_copy(update={"card_number_pages": [page.number]})
-            self.result.receipts.append(expense)
+            self.result.expenses.append(expense)
 
     def _continue(self, number: int, sensitive: bool) -> None:
-        receipts = self.result.receipts
-        if not receipts:
+        expenses = self.result.expenses
+        if not expenses:
             self._orphans.append(number)
             return
-        last = receipts[-1]
+        last = expenses[-1]
         if number not in last.pages:
             update: dict[str, list[int]] = {"pages": [*last.pages, number]}
             if sensitive:
                 update["card_number_pages"] = [*last.card_number_pages, number]
-            receipts[-1] = last.model_copy(update=update)
+            expenses[-1] = last.model_copy(update=update)
 
-    def finish(self) -> ReceiptsResult:
+    def finish(self) -> ExpensesResult:
         """Return everything found."""
         if self._orphans:
             self.result.warnings.append(
                 f"pages {', '.join(map(str, self._orphans))} come before the first expense and were skipped"
             )
-        if not self.result.receipts:
+        if not self.result.expenses:
             self.result.warnings.append("no expense pages were recognised in this receipts report")
         return self.result
 
 
-def parse_receipts(pages: Iterable[PageText]) -> ReceiptsResult:
+def parse_expenses(pages: Iterable[PageText]) -> ExpensesResult:
     """Parse a receipts report's pages, in order."""
-    parser = ReceiptsParser()
+    parser = ExpensesParser()
     for page in pages:
         parser.feed(page)
     return parser.finish()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from shared.errors import DamagedPdfError
 from shared.extraction.detect import detect
-from shared.extraction.expenses import ReceiptsParser
+from shared.extraction.expenses import ExpensesParser
 from shared.extraction.layouts import StatementLayout, load_layouts
 from shared.extraction.statement import parse_statement
 from shared.models import Check, Document, Expense
@@ -65,20 +65,20 @@ def _pages_in_order(source: PdfSource, progress: Progress | None) -> Iterator[Pa
         yield page
 
 
-def _parse_receipts(source: PdfSource, progress: Progress | None, sink: ExpenseSink | None) -> ReceiptsParser:
+def _parse_expenses(source: PdfSource, progress: Progress | None, sink: ExpenseSink | None) -> ExpensesParser:
     """Feed every page to the receipts parser; each expense goes to `sink` once its pages are all
     read. Only the newest expense can still gain pages, so the ones before it are final."""
-    parser = ReceiptsParser()
+    parser = ExpensesParser()
     given = 0
     for page in _pages_in_order(source, progress):
         parser.feed(page)
         if sink is not None:
-            final = len(parser.result.receipts) - 1
-            for expense in parser.result.receipts[given:final]:
+            final = len(parser.result.expenses) - 1
+            for expense in parser.result.expenses[given:final]:
                 sink(source, expense)
             given = max(given, final)
     if sink is not None:
-        for expense in parser.result.receipts[given:]:
+        for expense in parser.result.expenses[given:]:
             sink(source, expense)
     return parser
 
@@ -126,9 +126,9 @@ def extract_document(
             if result.period_start:
                 document.period_start, document.period_end = result.period_start, result.period_end
         else:
-            receipts = _parse_receipts(source, progress, expenses).finish()
-            document.receipts = receipts.receipts
-            document.warnings = receipts.warnings
+            found = _parse_expenses(source, progress, expenses).finish()
+            document.expenses = found.expenses
+            document.warnings = found.warnings
         if len(source.unreadable_pages) == source.page_count:
             raise DamagedPdfError("no page of the PDF could be read")
         if source.unreadable_pages:

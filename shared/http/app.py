@@ -38,7 +38,6 @@ from shared.http.models import (
     SessionList,
     UploadUrl,
 )
-from shared.matching.aliases import normalise_name
 from shared.report import REPORTS
 from shared.sessions.aliases import BlobAliasStore
 from shared.sessions.models import FileRecord, SessionView
@@ -57,7 +56,7 @@ from shared.sessions.review import Review, reconcile_again, rename_session, revi
 from shared.sessions.store import Owner
 from shared.settings import Settings
 from shared.storage.gateway import Storage
-from shared.values import mask_card_numbers
+from shared.values import mask_card_numbers, normalise_name
 
 HEALTH_PATH = "/api/health"
 WEB = Path(__file__).resolve().parent / "web"  # the page finance staff use, served at `/`

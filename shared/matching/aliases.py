@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Protocol
 
 from shared.errors import AliasError
-from shared.values import holds_card_number
-
-_DROP = re.compile(r"[\s.]+")
+from shared.values import holds_card_number, normalise_name
 
 
 def _encodable(text: str) -> bool:
@@ -28,11 +25,6 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def normalise_name(name: str) -> str:
-    """Upper case, spaces and dots removed: `Jane Q. Doe` → `JANEQDOE`."""
-    return _DROP.sub("", name).upper()
 
 
 class AliasStore(Protocol):

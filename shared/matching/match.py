@@ -18,7 +18,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from munkres import DISALLOWED, Munkres
 from rapidfuzz import fuzz, process, utils
 
-from shared.matching.aliases import normalise_name
 from shared.models import (
     Document,
     Evidence,
@@ -30,6 +29,7 @@ from shared.models import (
     UnresolvedName,
 )
 from shared.settings import Settings
+from shared.values import normalise_name
 
 CENT = Decimal("0.01")
 DAY_PENALTY = 15.0  # one day off costs more than any merchant spelling can win back
@@ -216,7 +216,7 @@ def reconcile(
 ) -> Reconciliation:
     """Match one statement with one receipts report; either may be missing."""
     transactions = statement.transactions if statement else []
-    expenses = receipts.receipts if receipts else []
+    expenses = receipts.expenses if receipts else []
     pairs, resolved = match(transactions, expenses, aliases=aliases, window=settings.date_window_days)
     rows = []
     for i, t in enumerate(transactions):

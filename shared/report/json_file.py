@@ -1,4 +1,4 @@
-"""`reconciliation.json`: the machine-readable result, dumped from pydantic models (money as strings).
+"""`reconciliation.json`: the machine-readable reconciliation, dumped from pydantic models (money as strings).
 
 The core is `{"transactions": [{"transaction_number", "expense_id", "status"}, ...],
 "unmatched_expenses": [expense_id, ...]}`; around it: the input file names, the period and

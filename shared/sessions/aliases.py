@@ -6,10 +6,11 @@ import json
 from collections.abc import Callable
 
 from shared.errors import ConflictError, NotFoundError
-from shared.matching.aliases import normalise_name, pair
+from shared.matching.aliases import pair
 from shared.sessions.layout import aliases_blob
 from shared.settings import Settings
 from shared.storage.gateway import CREATE_ONLY, Storage, back_off
+from shared.values import normalise_name
 
 
 class BlobAliasStore:

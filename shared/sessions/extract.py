@@ -26,7 +26,7 @@ log = logging.getLogger("ccproc")
 
 
 def extract_upload(storage: Storage, settings: Settings, blob_name: str) -> FileRecord | None:
-    """Blob-trigger step: extract one upload, keep its result, tell the results queue, remove it.
+    """Blob-trigger step: extract one upload, keep its extraction, tell the results queue, remove it.
 
     A file that cannot be read is marked failed with its reason and its upload moved aside. A
     repeated event for a file already handled changes nothing.
@@ -96,7 +96,7 @@ def extract_upload(storage: Storage, settings: Settings, blob_name: str) -> File
     record.transactions = (
         len(document.transactions) if document.kind is DocumentKind.CARDHOLDER_ACTIVITY else None
     )
-    record.expenses = len(document.receipts) if document.kind is DocumentKind.RECEIPT_IMAGES else None
+    record.expenses = len(document.expenses) if document.kind is DocumentKind.RECEIPT_IMAGES else None
     record.checks, record.warnings = len(document.checks), len(document.warnings)
     save_record(storage, settings, session_id, record)
     storage.send(settings.results_queue, results_message(session_id, file_id))

@@ -66,13 +66,13 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
     failed = [r for r in records if r.status is FileStatus.FAILED]
     if failed:
         reason = "; ".join(f"{r.name}: {r.error}" for r in failed)
-        return _finish(storage, settings, session_id, SessionStatus.FAILED, error=reason).status
+        return _close_session(storage, settings, session_id, SessionStatus.FAILED, error=reason).status
 
     statement_record = _latest(records, DocumentKind.CARDHOLDER_ACTIVITY)
     receipts_record = _latest(records, DocumentKind.RECEIPT_IMAGES)
     statement = _load_document(storage, settings, session_id, statement_record)
     receipts = _load_document(storage, settings, session_id, receipts_record)
-    result = reconcile(
+    reconciled = reconcile(
         statement,
         receipts,
         aliases=BlobAliasStore(storage, settings, manifest.owner).load(),
@@ -85,12 +85,12 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
             storage,
             settings,
             session_id,
-            result,
+            reconciled,
             receipts_file=receipts_record.id if receipts_record else None,
             scratch=folder,
         )
         out = folder / "reports"
-        written = write_reports(result, out, settings=settings, receipt_pdfs=receipt_pdfs)
+        written = write_reports(reconciled, out, settings=settings, receipt_pdfs=receipt_pdfs)
 
         def publish(path: Path) -> None:
             relative = path.relative_to(out).as_posix()
@@ -100,19 +100,19 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
         storage.put_bytes(
             settings.sessions_container,
             reconciliation_blob(session_id),
-            result.model_dump_json().encode(),
+            reconciled.model_dump_json().encode(),
             content_type="application/json",
         )
-    counts = {status.value: sum(r.status is status for r in result.transactions) for status in Status}
+    counts = {status.value: sum(r.status is status for r in reconciled.transactions) for status in Status}
     summary = Summary(
-        transactions=len(result.transactions),
-        expenses=len(receipts.receipts) if receipts else 0,
+        transactions=len(reconciled.transactions),
+        expenses=len(receipts.expenses) if receipts else 0,
         statuses=counts,
-        unmatched_expenses=len(result.unmatched_expenses),
-        unresolved_names=len(result.unresolved_names),
-        checks=len(result.checks),
+        unmatched_expenses=len(reconciled.unmatched_expenses),
+        unresolved_names=len(reconciled.unresolved_names),
+        checks=len(reconciled.checks),
     )
-    done = _finish(
+    done = _close_session(
         storage,
         settings,
         session_id,
@@ -142,7 +142,7 @@ def _remove_leftover_uploads(
             storage.delete(settings.uploads_container, info.name)
 
 
-def _finish(
+def _close_session(
     storage: Storage,
     settings: Settings,
     session_id: str,

@@ -206,7 +206,7 @@ def remove_file(
 ) -> FileRecord:
     """Take back a file whose upload never finished (or that failed): the session no longer waits for it.
 
-    A file being extracted or already extracted stays (its result may be in the reports).
+    A file being extracted or already extracted stays (its extraction may be in the reports).
     """
     load_manifest(storage, settings, session_id, owner=owner)
     record = load_record(storage, settings, session_id, file_id) if FILE_ID.match(file_id) else None
@@ -216,7 +216,7 @@ def remove_file(
         raise WrongStateError(f"{record.name} is {record.status.value}: only unfinished or failed files go")
     storage.delete(settings.uploads_container, upload_blob(session_id, record.id, record.name))
     storage.delete(settings.sessions_container, record_blob(session_id, record.id))
-    # A processing session may have been waiting only for this file: let the queue step look again.
+    # A processing session may have been waiting only for this file: let the finalize step look again.
     storage.send(settings.results_queue, results_message(session_id))
     return record
 
@@ -287,7 +287,7 @@ def list_sessions(storage: Storage, settings: Settings, *, owner: OwnerCheck = A
 def reconciliation(
     storage: Storage, settings: Settings, session_id: str, *, owner: OwnerCheck = ANYONE
 ) -> Reconciliation:
-    """The completed session's full result (transactions with their matches)."""
+    """The completed session's reconciliation (transactions with their matches)."""
     manifest, _ = load_manifest(storage, settings, session_id, owner=owner)
     if manifest.status is not SessionStatus.COMPLETED:
         raise WrongStateError(f"session {session_id} is {manifest.status.value}, not completed")

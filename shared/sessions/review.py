@@ -1,4 +1,4 @@
-"""Use cases of reviewing a session once its files are in: naming it, reading its result with the
+"""Use cases of reviewing a session once its files are in: naming it, reading its reconciliation with the
 links a person follows, and reconciling again after the alias table changed.
 
 Like `shared.sessions.requests`, each is a function of (storage, settings, input) and takes the caller's
@@ -52,19 +52,19 @@ def rename_session(
 
 
 def review(storage: Storage, settings: Settings, session_id: str, *, owner: OwnerCheck = ANYONE) -> Review:
-    """The completed session's result; `receipt_pdf` names the PDF the reports hold for each match."""
+    """The completed session's reconciliation; `receipt_pdf` names each match's PDF in the reports."""
     manifest, _ = load_manifest(storage, settings, session_id, owner=owner)
-    result = reconciliation(storage, settings, session_id, owner=owner)
+    reconciled = reconciliation(storage, settings, session_id, owner=owner)
     cut = set(manifest.receipt_pdfs)
-    names = planned_names(result)
-    # The names are planned from the result exactly as the reports were; a PDF that could not be cut
+    names = planned_names(reconciled)
+    # The names are planned from the reconciliation exactly as the reports were; a PDF that could not be cut
     # is not in the manifest and gets no link.
     return Review.model_validate(
         {
-            **result.model_dump(exclude={"transactions"}),
+            **reconciled.model_dump(exclude={"transactions"}),
             "transactions": [
                 {**rt.model_dump(), "receipt_pdf": names[i] if names.get(i) in cut else None}
-                for i, rt in enumerate(result.transactions)
+                for i, rt in enumerate(reconciled.transactions)
             ],
         }
     )
@@ -75,7 +75,7 @@ def reconcile_again(
 ) -> SessionView:
     """Match the completed session's files again (after an alias changed) and rewrite its reports.
 
-    The extraction results stay; the queue step reconciles with the alias table as it is now.
+    The extractions stay; the finalize step reconciles with the alias table as it is now.
     """
 
     def change(m: SessionManifest) -> bool:

@@ -9,9 +9,7 @@ write is `ConflictError`, and an unreachable service or a 5xx answer is `Storage
 
 from __future__ import annotations
 
-import builtins
 import contextlib
-import dataclasses
 import datetime as dt
 import time
 from collections.abc import Iterator
@@ -19,14 +17,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from azure.core import MatchConditions
-from azure.core.exceptions import (
-    HttpResponseError,
-    ResourceExistsError,
-    ResourceModifiedError,
-    ResourceNotFoundError,
-    ServiceRequestError,
-    ServiceResponseError,
-)
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import (
     BlobClient,
     BlobLeaseClient,
@@ -37,21 +28,17 @@ from azure.storage.blob import (
     ContentSettings,
     generate_blob_sas,
 )
-from azure.storage.queue import (
-    QueueClient,
-    QueueServiceClient,
-    TextBase64DecodePolicy,
-    TextBase64EncodePolicy,
-)
+from azure.storage.queue import QueueServiceClient
 
 from shared.errors import ConflictError, NotFoundError, StorageUnavailableError
 from shared.settings import Settings
+from shared.storage.azure_errors import mapped_errors
+from shared.storage.azure_queues import AzureQueues
 from shared.storage.gateway import (
     CREATE_ONLY,
     LEASE_SECONDS_MAX,
     LEASE_SECONDS_MIN,
     BlobInfo,
-    Message,
     Readable,
 )
 from shared.storage.retrying import RetryingStorage
@@ -72,28 +59,6 @@ COPY_TIMEOUT_SECONDS = 600.0
 LEASE_ATTEMPTS = 3
 
 
-@contextlib.contextmanager
-def _mapped_errors(what: str) -> Iterator[None]:
-    """Turn an SDK error raised inside the block into the gateway's error for `what`."""
-    try:
-        yield
-    except ResourceNotFoundError as exc:
-        raise NotFoundError(f"{what}: not found") from exc
-    except (ResourceExistsError, ResourceModifiedError) as exc:
-        raise ConflictError(f"{what}: changed or exists since it was read") from exc
-    except (ServiceRequestError, ServiceResponseError) as exc:
-        raise StorageUnavailableError(f"{what}: storage unreachable ({exc.message})") from exc
-    except HttpResponseError as exc:
-        if exc.status_code == 412:
-            raise ConflictError(f"{what}: changed since it was read") from exc
-        if getattr(exc, "error_code", None) == "PopReceiptMismatch":
-            # Another consumer took the message over (its visibility lapsed): no longer ours.
-            raise ConflictError(f"{what}: the message was taken over") from exc
-        if exc.status_code is not None and exc.status_code >= 500:
-            raise StorageUnavailableError(f"{what}: storage error {exc.status_code}") from exc
-        raise
-
-
 def _quoted(etag: str) -> str:
     """ETags in one form, quoted as the HTTP headers carry them (listings may omit the quotes)."""
     return etag if etag.startswith('"') else f'"{etag}"'
@@ -110,7 +75,18 @@ def _blob_info(props: BlobProperties) -> BlobInfo:
     )
 
 
-class AzureStorage:
+def _blob_options(retry_total: int) -> dict[str, Any]:
+    """The blob client's options, whichever way it signs in: retries, and transfer sizes."""
+    return {
+        "retry_total": retry_total,
+        "max_single_put_size": UPLOAD_BLOCK_SIZE,
+        "max_block_size": UPLOAD_BLOCK_SIZE,
+        "max_single_get_size": DOWNLOAD_CHUNK_SIZE,
+        "max_chunk_get_size": DOWNLOAD_CHUNK_SIZE,
+    }
+
+
+class AzureStorage(AzureQueues):
     """Blobs and queues in one storage account; containers and queues are created on first use."""
 
     def __init__(self, connection_string: str, *, retry_total: int = 3) -> None:
@@ -120,12 +96,7 @@ class AzureStorage:
         to fail fast).
         """
         self._blobs = BlobServiceClient.from_connection_string(
-            connection_string,
-            retry_total=retry_total,
-            max_single_put_size=UPLOAD_BLOCK_SIZE,
-            max_block_size=UPLOAD_BLOCK_SIZE,
-            max_single_get_size=DOWNLOAD_CHUNK_SIZE,
-            max_chunk_get_size=DOWNLOAD_CHUNK_SIZE,
+            connection_string, **_blob_options(retry_total)
         )
         self._queues = QueueServiceClient.from_connection_string(connection_string, retry_total=retry_total)
         self._setup()
@@ -139,15 +110,7 @@ class AzureStorage:
         credential = DefaultAzureCredential()
         blob_url = account_url.rstrip("/")
         self = cls.__new__(cls)
-        self._blobs = BlobServiceClient(
-            blob_url,
-            credential=credential,
-            retry_total=retry_total,
-            max_single_put_size=UPLOAD_BLOCK_SIZE,
-            max_block_size=UPLOAD_BLOCK_SIZE,
-            max_single_get_size=DOWNLOAD_CHUNK_SIZE,
-            max_chunk_get_size=DOWNLOAD_CHUNK_SIZE,
-        )
+        self._blobs = BlobServiceClient(blob_url, credential=credential, **_blob_options(retry_total))
         self._queues = QueueServiceClient(
             blob_url.replace(".blob.", ".queue."), credential=credential, retry_total=retry_total
         )
@@ -157,7 +120,7 @@ class AzureStorage:
     def _setup(self) -> None:
         # Only grows; two threads creating the same container at once cost one extra call, no error.
         self._containers: set[str] = set()
-        self._queue_clients: dict[str, QueueClient] = {}
+        self._queue_clients = {}
 
     def close(self) -> None:
         """Close the connections the clients hold open."""
@@ -168,7 +131,7 @@ class AzureStorage:
     def _container(self, container: str) -> ContainerClient:
         client = self._blobs.get_container_client(container)
         if container not in self._containers:
-            with _mapped_errors(f"container {container}"), contextlib.suppress(ResourceExistsError):
+            with mapped_errors(f"container {container}"), contextlib.suppress(ResourceExistsError):
                 client.create_container()
             self._containers.add(container)
         return client
@@ -195,7 +158,7 @@ class AzureStorage:
             conditions |= {"etag": if_match, "match_condition": MatchConditions.IfNotModified}
         what = f"blob {container}/{name}"
         try:
-            with _mapped_errors(what):
+            with mapped_errors(what):
                 result = blob.upload_blob(
                     data,
                     length=len(data),
@@ -220,7 +183,7 @@ class AzureStorage:
     ) -> str:
         """Write a blob from a stream, in blocks, never holding it whole; returns its ETag."""
         blob = self._blob(container, name)
-        with _mapped_errors(f"blob {container}/{name}"):
+        with mapped_errors(f"blob {container}/{name}"):
             result = blob.upload_blob(
                 # The SDK needs only read(size) here: without seek/tell it reads block after block.
                 cast(IO[bytes], stream),
@@ -241,13 +204,13 @@ class AzureStorage:
 
     def get_bytes(self, container: str, name: str) -> tuple[bytes, str]:
         """A small blob's bytes and ETag; NotFoundError when absent."""
-        with _mapped_errors(f"blob {container}/{name}"):
+        with mapped_errors(f"blob {container}/{name}"):
             download = self._blob(container, name).download_blob()
             return download.readall(), _quoted(download.properties.etag)
 
     def download_to(self, container: str, name: str, path: Path) -> int:
         """Stream a blob into a local file (scratch space); returns the bytes written."""
-        with _mapped_errors(f"blob {container}/{name}"):
+        with mapped_errors(f"blob {container}/{name}"):
             download = self._blob(container, name).download_blob(max_concurrency=TRANSFER_CONCURRENCY)
             with path.open("wb") as fh:
                 return download.readinto(fh)
@@ -258,35 +221,35 @@ class AzureStorage:
         The first request is made here, so a missing blob raises before any chunk is handed out.
         """
         what = f"blob {container}/{name}"
-        with _mapped_errors(what):
+        with mapped_errors(what):
             download = self._blob(container, name).download_blob()
 
         def chunks() -> Iterator[bytes]:
-            with _mapped_errors(what):
+            with mapped_errors(what):
                 yield from download.chunks()
 
         return chunks()
 
     def read_range(self, container: str, name: str, offset: int, length: int) -> bytes:
         """`length` bytes of a blob from `offset` (fewer at its end)."""
-        with _mapped_errors(f"blob {container}/{name}"):
+        with mapped_errors(f"blob {container}/{name}"):
             return bytes(self._blob(container, name).download_blob(offset=offset, length=length).readall())
 
     def info(self, container: str, name: str) -> BlobInfo:
         """Size, ETag, time and metadata of one blob; NotFoundError when absent."""
-        with _mapped_errors(f"blob {container}/{name}"):
+        with mapped_errors(f"blob {container}/{name}"):
             return _blob_info(self._blob(container, name).get_blob_properties())
 
     def list(self, container: str, prefix: str = "") -> Iterator[BlobInfo]:
         """Blobs whose names start with `prefix`, in name order, metadata included."""
         client = self._container(container)
-        with _mapped_errors(f"container {container}"):
+        with mapped_errors(f"container {container}"):
             for props in client.list_blobs(name_starts_with=prefix or None, include=["metadata"]):
                 yield _blob_info(props)
 
     def delete(self, container: str, name: str) -> bool:
         """Delete one blob; False when it was already gone."""
-        with _mapped_errors(f"blob {container}/{name}"):
+        with mapped_errors(f"blob {container}/{name}"):
             try:
                 self._blob(container, name).delete_blob()
             except ResourceNotFoundError:
@@ -298,7 +261,7 @@ class AzureStorage:
         source = self._blob(source_container, source_name)
         target = self._blob(container, name)
         what = f"copy {source_container}/{source_name} to {container}/{name}"
-        with _mapped_errors(what):
+        with mapped_errors(what):
             status: object = target.start_copy_from_url(source.url)["copy_status"]
             deadline = time.monotonic() + COPY_TIMEOUT_SECONDS
             # Copies within one account are usually done on return (always, on Azurite); poll anyway.
@@ -324,7 +287,7 @@ class AzureStorage:
         signing: dict[str, Any] = {"account_key": account_key}
         if not account_key:
             # Keyless (an Azure identity): a user delegation SAS, signed by a key the service lends.
-            with _mapped_errors("user delegation key"):
+            with mapped_errors("user delegation key"):
                 start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
                 signing = {"user_delegation_key": self._blobs.get_user_delegation_key(start, expiry)}
         if not self._blobs.account_name:
@@ -350,12 +313,12 @@ class AzureStorage:
         # Another holder may create or delete the blob between our calls: a few rounds settle it.
         for _ in range(LEASE_ATTEMPTS):
             try:
-                with _mapped_errors(what):
+                with mapped_errors(what):
                     return str(blob.acquire_lease(lease_duration=seconds).id)
             except ConflictError:
                 return None  # LeaseAlreadyPresent: someone else holds it
             except NotFoundError:
-                with _mapped_errors(f"blob {container}/{name}"), contextlib.suppress(ResourceExistsError):
+                with mapped_errors(f"blob {container}/{name}"), contextlib.suppress(ResourceExistsError):
                     blob.upload_blob(b"", overwrite=False)
         return None
 
@@ -364,7 +327,7 @@ class AzureStorage:
         (it lapsed and was taken, was released, or its blob is gone)."""
         what = f"lease on blob {container}/{name}"
         try:
-            with _mapped_errors(what):
+            with mapped_errors(what):
                 BlobLeaseClient(self._blob(container, name), lease_id=lease_id).renew()
         except NotFoundError as exc:
             raise ConflictError(f"{what}: the blob is gone") from exc
@@ -375,74 +338,13 @@ class AzureStorage:
         blob = self._blob(container, name)
         what = f"lease on blob {container}/{name}"
         try:
-            with _mapped_errors(what):
+            with mapped_errors(what):
                 if delete:
                     blob.delete_blob(lease=lease_id)
                 else:
                     BlobLeaseClient(blob, lease_id=lease_id).release()
         except NotFoundError as exc:
             raise ConflictError(f"{what}: the blob is gone") from exc
-
-    # -- queues -------------------------------------------------------------------------------
-    def _queue(self, queue: str) -> QueueClient:
-        client = self._queue_clients.get(queue)
-        if client is None:
-            # Base64 text on the wire: the Azure Functions queue trigger decodes Base64 by default
-            # (host.json `extensions.queues.messageEncoding`), so plain text would not reach it.
-            client = self._queues.get_queue_client(
-                queue,
-                message_encode_policy=TextBase64EncodePolicy(),
-                message_decode_policy=TextBase64DecodePolicy(),
-            )
-            with _mapped_errors(f"queue {queue}"), contextlib.suppress(ResourceExistsError):
-                client.create_queue()
-            self._queue_clients[queue] = client
-        return client
-
-    def send(self, queue: str, content: str) -> None:
-        """Put a message on a queue."""
-        client = self._queue(queue)
-        with _mapped_errors(f"queue {queue}"):
-            client.send_message(content)
-
-    def receive(self, queue: str, *, visibility_seconds: int, limit: int = 1) -> builtins.list[Message]:
-        """Take up to `limit` messages, invisible to others for `visibility_seconds`."""
-        client = self._queue(queue)
-        with _mapped_errors(f"queue {queue}"):
-            received = client.receive_messages(
-                messages_per_page=min(limit, 32), max_messages=limit, visibility_timeout=visibility_seconds
-            )
-            return [
-                Message(
-                    id=m.id,
-                    pop_receipt=m.pop_receipt or "",
-                    content=str(m.content),
-                    dequeue_count=m.dequeue_count or 0,
-                )
-                for m in received
-            ]
-
-    def extend(self, queue: str, message: Message, *, visibility_seconds: int) -> Message:
-        """Keep a message hidden longer (returns it with its new pop receipt)."""
-        client = self._queue(queue)
-        with _mapped_errors(f"message {message.id} on queue {queue}"):
-            # No content given: only the visibility changes, the text stays as sent.
-            updated = client.update_message(
-                message.id, pop_receipt=message.pop_receipt, visibility_timeout=visibility_seconds
-            )
-        return dataclasses.replace(message, pop_receipt=updated.pop_receipt or message.pop_receipt)
-
-    def remove(self, queue: str, message: Message) -> None:
-        """Delete a handled message."""
-        client = self._queue(queue)
-        with _mapped_errors(f"message {message.id} on queue {queue}"):
-            client.delete_message(message.id, pop_receipt=message.pop_receipt)
-
-    def peek_count(self, queue: str) -> int:
-        """Approximate number of messages on a queue."""
-        client = self._queue(queue)
-        with _mapped_errors(f"queue {queue}"):
-            return client.get_queue_properties().approximate_message_count or 0
 
 
 def storage_from_settings(settings: Settings) -> RetryingStorage:

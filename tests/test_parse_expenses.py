@@ -160,7 +160,7 @@ def test_image_pages_extend_the_expense_and_bad_pages_are_warned(text_pdf: Write
     broken = [line for line in EXAMPLE if line != "61.98"]
     pdf = text_pdf([EXAMPLE, ["(receipt image page)"], broken, EXAMPLE])
     document = extract_document(pdf)
-    assert [e.pages for e in document.receipts] == [[1, 2], [4]]
+    assert [e.pages for e in document.expenses] == [[1, 2], [4]]
     assert document.warnings == ["page 3: expense not understood (no amount)"]
 
 
@@ -169,7 +169,7 @@ def test_a_card_number_typed_into_an_expense_is_masked_and_its_page_flagged(tmp_
     named so the receipt PDF cut from them is masked too; other expenses are not flagged."""
     truth = build_month(tmp_path, size="small", seed=5, plant="4111111111111111")
     document = extract_document(tmp_path / "receipts.pdf")
-    flagged = {e.expense_id: e.card_number_pages for e in document.receipts if e.card_number_pages}
+    flagged = {e.expense_id: e.card_number_pages for e in document.expenses if e.card_number_pages}
     expected = {
         e["expense_id"]: e["card_number_pages"]
         for e in truth["receipts"]["receipts"]
@@ -177,6 +177,6 @@ def test_a_card_number_typed_into_an_expense_is_masked_and_its_page_flagged(tmp_
     }
     assert flagged == expected
     assert len(flagged) == 2
-    texts = [f"{e.purpose} {e.merchant}" for e in document.receipts]
+    texts = [f"{e.purpose} {e.merchant}" for e in document.expenses]
     assert not any("4111111111111111" in t or "4111 1111 1111 1111" in t for t in texts)
     assert any("****1111" in t for t in texts)
