@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     uploads_container: str = "uploads"
     sessions_container: str = "sessions"
     results_queue: str = "results"
+    # Where the Functions host puts a blob its blob trigger failed on every try (its fixed name).
+    uploads_poison_queue: str = "webjobs-blobtrigger-poison"
     max_upload_bytes: int = Field(
         default=100 * 1024 * 1024, description="largest PUT body; bigger files use a SAS URL"
     )

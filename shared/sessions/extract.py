@@ -4,6 +4,7 @@ queue told, the upload removed. Safe to run twice for one upload."""
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 
 from shared.errors import ExtractionGaveUpError, NotFoundError, PermanentError
 from shared.extraction.sandbox import extract_and_cut_sandboxed
@@ -12,6 +13,7 @@ from shared.sessions.layout import (
     extraction_blob,
     failed_blob,
     parse_upload_blob,
+    read_blob_poison_message,
     results_message,
     source_blob,
 )
@@ -111,7 +113,7 @@ def extract_upload(storage: Storage, settings: Settings, blob_name: str) -> File
     return record
 
 
-def give_up_upload(storage: Storage, settings: Settings, blob_name: str, reason: str) -> None:
+def give_up_upload(storage: Storage, settings: Settings, blob_name: str, reason: str) -> FileRecord:
     """After every try of an upload failed unexpectedly: mark the file failed with the reason and
     move the upload aside, as for an unreadable PDF, so the session can end instead of waiting."""
     session_id, file_id, name = parse_upload_blob(blob_name)
@@ -120,9 +122,27 @@ def give_up_upload(storage: Storage, settings: Settings, blob_name: str, reason:
     )
     if record.status.terminal:
         storage.delete(settings.uploads_container, blob_name)
-        return
+        return record
     error = ExtractionGaveUpError(f"extraction failed on every try: {mask_card_numbers(reason)[:300]}")
     _fail_file(storage, settings, session_id, record=record, blob_name=blob_name, exc=error)
+    return record
+
+
+def give_up_poisoned_upload(storage: Storage, settings: Settings, message: str | bytes) -> FileRecord | None:
+    """The Functions host gave up on an upload (its poison-blob message): fail the file with the
+    reason, as the extract worker does after its last try, so the session can end. A blob of another
+    container, or not an upload of a session, is left alone."""
+    poisoned = read_blob_poison_message(message)
+    if poisoned.container != settings.uploads_container:
+        log.warning("a poison-blob message for container %s: not ours, ignored", poisoned.container)
+        return None
+    try:
+        parse_upload_blob(poisoned.blob_name)
+    except PermanentError:
+        log.warning("a poison-blob message for %s: not an upload of a session, ignored", poisoned.blob_name)
+        return None
+    reason = "the extraction step failed on every try the Functions host made (see the app's logs)"
+    return give_up_upload(storage, settings, poisoned.blob_name, reason)
 
 
 def _fail_file(
@@ -135,12 +155,13 @@ def _fail_file(
     exc: PermanentError,
 ) -> None:
     record.status, record.error, record.error_code = FileStatus.FAILED, exc.message, exc.code
-    storage.copy(
-        settings.uploads_container,
-        blob_name,
-        settings.sessions_container,
-        failed_blob(session_id, record.id, record.name),
-    )
+    with suppress(NotFoundError):  # an upload already gone (the session deleted) has nothing to keep
+        storage.copy(
+            settings.uploads_container,
+            blob_name,
+            settings.sessions_container,
+            failed_blob(session_id, record.id, record.name),
+        )
     save_record(storage, settings, session_id, record)
     storage.send(settings.results_queue, results_message(session_id, record.id))
     storage.delete(settings.uploads_container, blob_name)

@@ -24,6 +24,9 @@ card data:
     queue <RESULTS_QUEUE>                      {"session": "<session>", "file": "<file>" | null}:
                                                look at this session (after this file was done)
     queue <RESULTS_QUEUE>-poison               a message after its last try (the Functions host's name)
+    queue <UPLOADS_POISON_QUEUE>               the Functions host's word that the blob trigger failed
+                                               on every try: {"FunctionId", "BlobType",
+                                               "ContainerName", "BlobName", "ETag"}
 """
 
 from __future__ import annotations
@@ -188,3 +191,26 @@ def read_results_message(text: str | bytes) -> ResultsMessage:
     return ResultsMessage(
         session_id, file_id if isinstance(file_id, str) and FILE_ID.match(file_id) else None
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PoisonedBlob:
+    """The Functions host's poison message for a blob its blob trigger failed on every try."""
+
+    container: str
+    blob_name: str
+    function_id: str | None = None
+
+
+def read_blob_poison_message(text: str | bytes) -> PoisonedBlob:
+    """The host's poison-blob message decoded (its JSON properties as the host writes them);
+    BadMessageError for anything else."""
+    try:
+        data = json.loads(text)
+        container, blob_name = data["ContainerName"], data["BlobName"]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise BadMessageError("a poison-blob message names no container and blob") from exc
+    if not isinstance(container, str) or not isinstance(blob_name, str):
+        raise BadMessageError("a poison-blob message names no container and blob")
+    function_id = data.get("FunctionId")
+    return PoisonedBlob(container, blob_name, function_id if isinstance(function_id, str) else None)
