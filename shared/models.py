@@ -172,6 +172,15 @@ class UnresolvedName(_Record):
     suggestion: str | None = None
 
 
+class FileNotRead(BaseModel):
+    """An uploaded file that could not be read, and why: left out of a reconciliation."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    file: Text
+    reason: Text
+
+
 class Reconciliation(BaseModel):
     """The whole result of matching one statement with one receipts report."""
 
@@ -186,3 +195,5 @@ class Reconciliation(BaseModel):
     unresolved_names: list[UnresolvedName] = []
     checks: list[Check] = []
     warnings: list[Text] = []
+    # Files of the session that could not be read: the reconciliation leaves them out, and says so.
+    files_not_read: list[FileNotRead] = []

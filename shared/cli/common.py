@@ -14,6 +14,8 @@ from shared.settings import Settings
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+# Completed, but a file could not be read and was left out: reports were written, not a clean run.
+EXIT_PARTIAL = 3
 
 
 @contextmanager

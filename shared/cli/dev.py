@@ -16,7 +16,8 @@ from typing import Any
 
 from shared.cli.common import EXIT_FAILED
 from shared.cli.submit import run_submit
-from shared.workers.devstack import HOST, Azurite, AzuriteError
+from shared.errors import LocalStackError
+from shared.workers.devstack import HOST, Azurite
 
 CCPROC = [sys.executable, "-m", "shared.cli"]
 READY_SECONDS = 60.0
@@ -69,13 +70,15 @@ class DevStack:
                     return
             except OSError:
                 time.sleep(0.2)
-        raise AzuriteError(f"the API did not answer within {READY_SECONDS:.0f} s; see {self.data / 'logs'}")
+        raise LocalStackError(
+            f"the API did not answer within {READY_SECONDS:.0f} s; see {self.data / 'logs'}"
+        )
 
     def check(self) -> None:
         """Raise if a process of the stack has exited."""
         for name, process in self.processes:
             if process.poll() is not None:
-                raise AzuriteError(
+                raise LocalStackError(
                     f"{name} exited ({process.returncode}); see {self.data / 'logs' / name}.log"
                 )
 
@@ -113,12 +116,14 @@ def cmd_dev(args: argparse.Namespace) -> int:
         print(f"  data: {args.data}   logs: {args.data / 'logs'}   stop: Ctrl-C", flush=True)
         if args.submit:
             code = run_submit(args.submit, args.out, api=stack.url, key=None, quiet=True)
-            if args.exit or code:
+            # A failed submit stops the stack; a session that completed without a file that could not
+            # be read keeps it running (fix the file, send it again), unless told to exit.
+            if args.exit or code == EXIT_FAILED:
                 return code
         while not stopping:
             stack.check()
             time.sleep(0.5)
-    except AzuriteError as exc:
+    except LocalStackError as exc:
         print(f"ccproc: {exc}", file=sys.stderr)
         return EXIT_FAILED
     finally:

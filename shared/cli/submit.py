@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from shared.cli.common import EXIT_FAILED, progress_bar
+from shared.cli.common import EXIT_FAILED, EXIT_PARTIAL, progress_bar
 from shared.errors import ApiError
 
 DEFAULT_API = "http://127.0.0.1:7071"
@@ -145,7 +145,10 @@ def run_submit(
     for status, count in (summary.get("statuses") or {}).items():
         print(f"  {status:<18} {count:>6}")
     print(f"reports in {out}: {', '.join(p.name for p in written)}")
-    return 0
+    not_read = summary.get("files_not_read") or []
+    for line in not_read:
+        print(f"ccproc: not read, left out of the reports: {line}", file=sys.stderr)
+    return EXIT_PARTIAL if not_read else 0
 
 
 def register(sub: Any) -> None:

@@ -186,11 +186,16 @@ def write_workbook(
     """
     files = receipt_files or {}
     notes = [Check(code="warning", message=w) for w in reconciliation.warnings]
+    notes += [
+        Check(code="file_not_read", message=f"{f.file} could not be read and is left out: {f.reason}")
+        for f in reconciliation.files_not_read
+    ]
     # Rows go out in order, sheet after sheet, so each row is flushed to disk once written.
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     try:
         formats = _Formats(book)
-        _sheet(book, formats, "Summary", SUMMARY, summarize(reconciliation))
+        summary = _sheet(book, formats, "Summary", SUMMARY, summarize(reconciliation))
+        _files_not_read(summary, formats, reconciliation)
         exceptions = [rt for rt in reconciliation.transactions if rt.status is not Status.COMPLETE]
         _sheet(book, formats, "Exceptions", EXCEPTIONS, exceptions)
         lines = (Line(rt, files.get(i, "")) for i, rt in enumerate(reconciliation.transactions))
@@ -208,6 +213,7 @@ class _Formats:
 
     def __init__(self, book: Any) -> None:
         self.header = book.add_format({"bold": True, "bg_color": "#D9D9D9", "bottom": 1})
+        self.alert = book.add_format({"bold": True, "font_color": "#9C0006"})
         self.date = book.add_format({"num_format": DATE_FORMAT})
         self.money = book.add_format({"num_format": MONEY_FORMAT})
         self.score = book.add_format({"num_format": "0.00"})
@@ -217,7 +223,7 @@ class _Formats:
         }
 
 
-def _sheet(book: Any, formats: _Formats, name: str, columns: Sequence[Column[R]], rows: Iterable[R]) -> None:
+def _sheet(book: Any, formats: _Formats, name: str, columns: Sequence[Column[R]], rows: Iterable[R]) -> Any:
     sheet = book.add_worksheet(name)
     widths = [len(column.header) + 3 for column in columns]  # room for the filter button
     for col, column in enumerate(columns):
@@ -231,6 +237,18 @@ def _sheet(book: Any, formats: _Formats, name: str, columns: Sequence[Column[R]]
         sheet.set_column(col, col, min(width, _MAX_WIDTH))
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, last_row, len(columns) - 1)
+    sheet.ccproc_last_row = last_row  # where a note under the table may go
+    return sheet
+
+
+def _files_not_read(sheet: Any, formats: _Formats, reconciliation: Reconciliation) -> None:
+    """Under the Summary table: the files that could not be read, so nobody takes it for a clean run."""
+    if not reconciliation.files_not_read:
+        return
+    row = sheet.ccproc_last_row + 2
+    sheet.write_string(row, 0, "Files that could not be read (left out of every sheet):", formats.alert)
+    for offset, found in enumerate(reconciliation.files_not_read, start=1):
+        sheet.write_string(row + offset, 0, f"{found.file}: {found.reason}", formats.alert)
 
 
 def _write_cell(sheet: Any, formats: _Formats, row: int, col: int, *, kind: Kind, value: Any) -> int:

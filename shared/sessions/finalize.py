@@ -10,7 +10,7 @@ from pathlib import Path
 
 from shared.errors import BadMessageError, PermanentError, TransientError
 from shared.matching.match import reconcile
-from shared.models import Document, DocumentKind, Status
+from shared.models import Document, DocumentKind, FileNotRead, Status
 from shared.report import REPORTS, write_reports
 from shared.sessions.aliases import BlobAliasStore
 from shared.sessions.layout import (
@@ -63,13 +63,15 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
     if not records or not all(r.status.terminal for r in records):
         return manifest.status
     _remove_leftover_uploads(storage, settings, session_id, records)
-    failed = [r for r in records if r.status is FileStatus.FAILED]
-    if failed:
-        reason = "; ".join(f"{r.name}: {r.error}" for r in failed)
-        return _close_session(storage, settings, session_id, SessionStatus.FAILED, error=reason).status
-
     statement_record = _latest(records, DocumentKind.CARDHOLDER_ACTIVITY)
     receipts_record = _latest(records, DocumentKind.RECEIPT_IMAGES)
+    not_read = [FileNotRead(file=r.name, reason=r.error or "it could not be read") for r in records
+                if r.status is FileStatus.FAILED]  # fmt: skip
+    if not_read and statement_record is None:
+        # Without a statement there is nothing to reconcile what was read against.
+        reason = "; ".join(f"{f.file}: {f.reason}" for f in not_read)
+        return _close_session(storage, settings, session_id, SessionStatus.FAILED, error=reason).status
+
     statement = _load_document(storage, settings, session_id, statement_record)
     receipts = _load_document(storage, settings, session_id, receipts_record)
     reconciled = reconcile(
@@ -78,6 +80,8 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
         aliases=BlobAliasStore(storage, settings, manifest.owner).load(),
         settings=settings,
     )
+    # A file that could not be read is left out, and every report says so (never a clean run).
+    reconciled.files_not_read = not_read
     with scratch(settings) as folder, ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as pool:
         # The receipt PDFs were cut when the receipts report was extracted: matching only names them
         # (the ZIP is written from the stored PDFs as it is downloaded).
@@ -111,6 +115,7 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
         unmatched_expenses=len(reconciled.unmatched_expenses),
         unresolved_names=len(reconciled.unresolved_names),
         checks=len(reconciled.checks),
+        files_not_read=[f"{f.file}: {f.reason}" for f in not_read],
     )
     done = _close_session(
         storage,

@@ -51,6 +51,8 @@ class Summary(_Stored):
     unmatched_expenses: int = 0
     unresolved_names: int = 0
     checks: int = 0
+    # "name: reason" of each file that could not be read; the session completed without it.
+    files_not_read: list[str] = []
 
 
 class SessionManifest(_Stored):

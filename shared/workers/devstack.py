@@ -19,6 +19,8 @@ from typing import IO, Self
 
 from azure.storage.blob import BlobServiceClient, CorsRule
 
+from shared.errors import LocalStackError
+
 ROOT = Path(__file__).resolve().parents[2]  # the repository: package.json and node_modules
 BIN = ROOT / "node_modules" / ".bin"  # the repository's pinned Azurite
 HOST = "127.0.0.1"
@@ -45,10 +47,6 @@ def _accepts(port: int) -> bool:
         return False
 
 
-class AzuriteError(RuntimeError):
-    """The emulator is missing or did not come up."""
-
-
 class Azurite:
     """Azurite's blob and queue services, in memory, on free loopback ports."""
 
@@ -65,7 +63,7 @@ class Azurite:
     def connection_string(self) -> str:
         """A connection string for the development account on this instance's ports."""
         if not self._processes:
-            raise AzuriteError("Azurite is not running: call start() first")
+            raise LocalStackError("Azurite is not running: call start() first")
         return (
             f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
             f"BlobEndpoint=http://{HOST}:{self.blob_port}/{ACCOUNT};"
@@ -92,7 +90,7 @@ class Azurite:
         """Start both services and wait until they accept connections."""
         for service in ("blob", "queue"):
             if not (BIN / f"azurite-{service}").exists():
-                raise AzuriteError(
+                raise LocalStackError(
                     f"{BIN / f'azurite-{service}'} not found: run `npm ci` in {ROOT} to install Azurite"
                 )
         self._workspace = Path(tempfile.mkdtemp(prefix="azurite-"))
@@ -140,7 +138,7 @@ class Azurite:
                     path.read_text(errors="replace") for path in sorted(self._workspace.glob("*.log"))
                 )
                 why = "exited early" if exited else f"did not listen within {START_TIMEOUT_SECONDS:.0f} s"
-                raise AzuriteError(
+                raise LocalStackError(
                     f"Azurite {why} (is it installed? run `npm ci` in {ROOT}). Its output:\n{logs}"
                 )
             time.sleep(0.1)

@@ -127,8 +127,19 @@ export function renderSession(main, id, view) {
     const statuses = s.statuses || {};
     const card = (label, value, kind = "") => h(`div.stat${kind ? `.stat-${kind}` : ""}`, {},
       h("span.stat-value", {}, String(value ?? 0)), h("span.stat-label", {}, label));
+    // A file that could not be read was left out: say so above everything, never a clean run.
+    const notRead = s.files_not_read || [];
+    const banner = notRead.length ? h("div.alert.alert-error", { role: "alert", testid: "files-not-read" },
+      h("span.alert-icon", { "aria-hidden": "true" }, "!"),
+      h("div", {},
+        h("p", {}, h("strong", {}, notRead.length === 1
+          ? "One file could not be read and is left out of these reports:"
+          : `${notRead.length} files could not be read and are left out of these reports:`)),
+        h("ul.not-read", {}, notRead.map((line) => h("li", {}, line))),
+        h("p", {}, "Upload a readable copy to this session to reconcile it again."))) : null;
     fill(summary,
       h("h2#summary-heading.visually-hidden", {}, "Summary"),
+      banner,
       h("div.stats", { testid: "summary" },
         card("Transactions", s.transactions),
         card("Complete", statuses.Complete, "complete"),
