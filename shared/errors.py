@@ -36,6 +36,7 @@ CcprocError
 ├── SandboxCrashError           extraction failed through a fault of ours, not the file's:
 │                               retried like any unforeseen failure, never a verdict on the file
 ├── ApiError                    `ccproc submit`: the API answered with an error
+├── UsageError                  a command-line argument that cannot be used (a missing file)
 ├── LocalStackError             `ccproc dev`: Azurite or the local API would not start
 └── AbandonedError              a stream read after its writer gave up (stops the reader)
 """
@@ -242,6 +243,13 @@ class ApiError(CcprocError):
     """The API answered with an error (its JSON message is shown)."""
 
     code = "api_error"
+
+
+class UsageError(CcprocError):
+    """A command-line argument that cannot be used: a file that is not there, a folder that cannot
+    be written."""
+
+    code = "usage"
 
 
 class LocalStackError(CcprocError):

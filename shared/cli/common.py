@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from shared.errors import CcprocError
+from shared.errors import CcprocError, UsageError
 from shared.settings import Settings
 
 EXIT_FAILED = 1
@@ -52,3 +54,26 @@ def storage_settings() -> Settings | None:
         "ccproc: set AzureWebJobsStorage (a connection string) or AZURE_STORAGE_ACCOUNT_URL", file=sys.stderr
     )
     return None
+
+
+def check_files(paths: Iterable[Path]) -> None:
+    """Every path an existing, readable file — or a UsageError naming the first that is not, before
+    any work starts."""
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"{path}: no such file")
+        if not path.is_file():
+            raise UsageError(f"{path}: not a file")
+        if not os.access(path, os.R_OK):
+            raise UsageError(f"{path}: cannot be read (permission denied)")
+
+
+def writable_folder(path: Path) -> Path:
+    """`path`, created if need be — or a UsageError when it cannot be made or written to."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot create the folder ({exc.strerror})") from exc
+    if not os.access(path, os.W_OK):
+        raise UsageError(f"{path}: the folder cannot be written to")
+    return path

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from shared.cli.common import EXIT_FAILED
+from shared.cli.common import EXIT_FAILED, check_files, writable_folder
 from shared.cli.submit import run_submit
 from shared.errors import LocalStackError
 from shared.workers.devstack import HOST, Azurite
@@ -98,6 +98,9 @@ class DevStack:
 
 def cmd_dev(args: argparse.Namespace) -> int:
     """Run the local pipeline until Ctrl-C; optionally submit PDFs to it once it is up."""
+    if args.submit:
+        check_files(args.submit)  # before anything starts
+        writable_folder(args.out)
     stack = DevStack(args.data, args.port)
     stopping = False
 

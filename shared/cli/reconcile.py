@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from shared.cli.aliases import store_for
-from shared.cli.common import progress_bar
+from shared.cli.common import check_files, progress_bar, writable_folder
 from shared.cli.extract import add_pdf_options
 from shared.extraction.layouts import load_layouts
 from shared.models import Reconciliation, Status
@@ -56,19 +56,21 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     if args.credits_without_refund:
         overrides["credits_need_refund"] = False
     settings = Settings(**overrides)
+    check_files(args.files)
+    layouts = load_layouts(*args.layouts)
+    writable_folder(args.out)
     with ExitStack() as stack:
 
         def stage(label: str) -> Callable[[int, int], None] | None:
             return stack.enter_context(progress_bar(not args.quiet, label))
 
-        args.out.mkdir(parents=True, exist_ok=True)
         result, written = reconcile_files(
             args.files,
             args.out,
             settings=settings,
             aliases=store_for(args.aliases),
             password=args.password,
-            layouts=load_layouts(*args.layouts),
+            layouts=layouts,
             stage=stage,
         )
     write_summary(result, written, args.out, sys.stdout)

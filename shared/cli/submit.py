@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from shared.cli.common import EXIT_FAILED, EXIT_PARTIAL, progress_bar
+from shared.cli.common import EXIT_FAILED, EXIT_PARTIAL, check_files, progress_bar, writable_folder
 from shared.errors import ApiError
 
 DEFAULT_API = "http://127.0.0.1:7071"
@@ -112,6 +112,8 @@ def run_submit(
     poll: float = 1.0,
 ) -> int:
     """Submit `files` to the API at `api` and download the reports into `out`; the exit code."""
+    check_files(files)
+    writable_folder(out)
     client = Client(api, key)
     session = client.call("POST", "/api/sessions")
     session_id = session["id"]

@@ -202,6 +202,8 @@ def load_layouts(*folders: Path) -> tuple[StatementLayout, ...]:
     """The built-in layouts, then those in `folders`; names must be unique."""
     layouts: dict[str, StatementLayout] = {}
     for folder in (BUILTIN_DIR, *folders):
+        if not folder.is_dir():
+            raise LayoutError(f"layouts folder {folder} does not exist (or is not a folder)")
         for path in sorted(folder.glob("*.json")):
             layout = load_layout(path)
             if layout.name in layouts:
