@@ -28,6 +28,7 @@ CcprocError
 │       ├── BadNameError
 │       ├── BadFileNameError
 │       ├── BadContentLengthError
+│       ├── BadUploadIdError
 │       └── ClientGoneError
 ├── ConflictError               a conditional write lost its race (too often)
 ├── NotFoundError               a blob or queue that should be there is not
@@ -211,6 +212,12 @@ class BadContentLengthError(RequestError):
     """The Content-Length header is not a number."""
 
     code = "bad_content_length"
+
+
+class BadUploadIdError(RequestError):
+    """An upload id (the Idempotency-Key header) that is not 8 to 100 letters, digits or `_.:-`."""
+
+    code = "bad_upload_id"
 
 
 class ClientGoneError(RequestError):

@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -38,9 +39,17 @@ class Client:
         self.headers = {"x-api-key": key, "x-functions-key": key} if key else {}
 
     def call(
-        self, method: str, path: str, *, body: BinaryIO | None = None, length: int | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        body: BinaryIO | None = None,
+        length: int | None = None,
+        upload_id: str | None = None,
     ) -> dict[str, Any]:
         headers = dict(self.headers)
+        if upload_id is not None:
+            headers["Idempotency-Key"] = upload_id
         if body is not None:
             headers |= {"Content-Type": "application/pdf", "Content-Length": str(length)}
         with self._open(self.base + path, method, headers, body) as answer:
@@ -76,11 +85,15 @@ class Client:
 def _upload(client: Client, session_id: str, path: Path, direct_max: int) -> None:
     size = path.stat().st_size
     name = urllib.parse.quote(path.name, safe="")
+    upload_id = uuid.uuid4().hex  # one per file: a retried upload of it is recognised, not doubled
     with path.open("rb") as body:
         if size <= direct_max:
-            client.call("PUT", f"/api/sessions/{session_id}/files/{name}", body=body, length=size)
+            files = f"/api/sessions/{session_id}/files/{name}"
+            client.call("PUT", files, body=body, length=size, upload_id=upload_id)
             return
-        grant = client.call("POST", f"/api/sessions/{session_id}/files/{name}/upload-url")
+        grant = client.call(
+            "POST", f"/api/sessions/{session_id}/files/{name}/upload-url", upload_id=upload_id
+        )
         headers = {**grant["headers"], "Content-Length": str(size)}
         with Client._open(grant["url"], "PUT", headers, body):
             pass

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -100,6 +100,8 @@ async def _owner(request: Request) -> Owner:
 StorageDep = Annotated[Storage, Depends(_storage)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 OwnerDep = Annotated[Owner, Depends(_owner)]
+# The client's id of one upload, the same on every retry of it: uploads are idempotent with it.
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 
 
 def _content_length(request: Request) -> int | None:
@@ -197,8 +199,11 @@ async def upload(
     storage: StorageDep,
     settings: SettingsDep,
     owner: OwnerDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> FileRecord:
-    """Upload one PDF as the raw request body; extraction starts once it is stored."""
+    """Upload one PDF as the raw request body; extraction starts once it is stored. With an
+    `Idempotency-Key` header, sending it again (its answer was lost) answers with the file already
+    stored instead of adding a second one."""
     length = _content_length(request)
     chunks = request.stream()
     body = BlockingBody(chunks, limit=settings.max_upload_bytes)
@@ -213,6 +218,7 @@ async def upload(
             body=body,
             length=length,
             owner=owner,
+            upload_id=idempotency_key,
         )
     finally:
         await chunks.aclose()
@@ -227,10 +233,14 @@ def new_upload_url(
     settings: SettingsDep,
     owner: OwnerDep,
     file: str | None = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> UploadUrl:
     """A short-lived URL to PUT one large PDF straight into storage. With `?file=<id>` of a file still
-    awaiting its upload: a fresh URL for that same file (an upload that outlived its URL goes on)."""
-    grant = upload_url(storage, settings, session_id, filename, file_id=file, owner=owner)
+    awaiting its upload: a fresh URL for that same file (an upload that outlived its URL goes on).
+    With an `Idempotency-Key` header, asking again (the answer was lost) gives the same file."""
+    grant = upload_url(
+        storage, settings, session_id, filename, file_id=file, owner=owner, upload_id=idempotency_key
+    )
     return UploadUrl.model_validate(grant)
 
 

@@ -19,7 +19,7 @@ from shared.sessions.layout import (
 )
 from shared.sessions.models import FileRecord, FileStatus, now
 from shared.sessions.receipt_store import CutsUpload
-from shared.sessions.store import load_record, save_record, scratch
+from shared.sessions.store import exists, load_record, save_record, scratch
 from shared.settings import Settings
 from shared.storage.gateway import Storage
 from shared.values import mask_card_numbers
@@ -166,11 +166,3 @@ def _fail_file(
     storage.send(settings.results_queue, results_message(session_id, record.id))
     storage.delete(settings.uploads_container, blob_name)
     log.warning("session %s: %s failed: %s", session_id, record.name, exc.message)
-
-
-def exists(storage: Storage, container: str, name: str) -> bool:
-    try:
-        storage.info(container, name)
-    except NotFoundError:
-        return False
-    return True

@@ -7,11 +7,14 @@ blob lives is `shared.sessions.layout`.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import suppress
 
 from shared.errors import (
+    BadUploadIdError,
     ConflictError,
     MissingReceiptError,
     NotPdfUploadError,
@@ -40,6 +43,7 @@ from shared.sessions.store import (
     ANYONE,
     Owner,
     OwnerCheck,
+    exists,
     iter_manifests,
     load_manifest,
     load_record,
@@ -50,6 +54,8 @@ from shared.sessions.store import (
 from shared.settings import Settings
 from shared.storage.gateway import CREATE_ONLY, Readable, Storage
 from shared.storage.streams import CappedBody
+
+_UPLOAD_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
 
 
 # -- use cases -----------------------------------------------------------------------------
@@ -85,18 +91,42 @@ def _new_record(
     status: FileStatus,
     owner: OwnerCheck,
     size: int | None = None,
+    file_id: str | None = None,
 ) -> tuple[FileRecord, str]:
     manifest, _ = load_manifest(storage, settings, session_id, owner=owner)
     if not _accepting(manifest):
         raise WrongStateError(f"session {session_id} is {manifest.status.value}: it takes no files now")
     record = FileRecord(
-        id=secrets.token_hex(8),
+        id=file_id or secrets.token_hex(8),
         name=name,
         status=status,
         size=size,
         uploaded=now() if status is FileStatus.UPLOADED else None,
     )
     return record, save_record(storage, settings, session_id, record)
+
+
+def file_id_for(session_id: str, upload_id: str) -> str:
+    """The file id a client's upload id stands for in this session: the same id on every retry."""
+    if not _UPLOAD_ID.match(upload_id):
+        raise BadUploadIdError("an upload id (Idempotency-Key) has 8 to 100 letters, digits or _.:-")
+    return hashlib.sha256(f"{session_id}/{upload_id}".encode()).hexdigest()[:16]
+
+
+def _stored_before(
+    storage: Storage, settings: Settings, session_id: str, file_id: str, *, name: str, owner: OwnerCheck
+) -> FileRecord | None:
+    """The file a retried upload already stored (its answer was lost), or None to store it now."""
+    load_manifest(storage, settings, session_id, owner=owner)
+    record = load_record(storage, settings, session_id, file_id)
+    if record is None:
+        return None
+    if record.name != name:
+        raise WrongStateError(f"that upload id was used for {record.name}, not {name}")
+    stored = record.status is FileStatus.UPLOADED and exists(
+        storage, settings.uploads_container, upload_blob(session_id, record.id, record.name)
+    )
+    return record if stored or record.status.terminal else None
 
 
 def _reopen_completed(storage: Storage, settings: Settings, session_id: str) -> None:
@@ -120,13 +150,21 @@ def accept_upload(
     body: Readable,
     length: int | None,
     owner: OwnerCheck = ANYONE,
+    upload_id: str | None = None,
 ) -> FileRecord:
     """A PDF sent in the request body, streamed into the uploads container.
 
     Everything the blob trigger relies on (the file's record, a completed session reopened) is
     written before the upload blob exists: the trigger may run the moment the blob is committed.
+    With `upload_id` (the client's Idempotency-Key) the upload is idempotent: a retry of an upload
+    whose answer was lost finds the file already stored and answers with it, instead of a second file.
     """
     name = safe_name(filename)  # a name refused is refused before any byte is read
+    file_id = file_id_for(session_id, upload_id) if upload_id is not None else None
+    if file_id is not None and (
+        done := _stored_before(storage, settings, session_id, file_id, name=name, owner=owner)
+    ):
+        return done
     if length is not None and length > settings.max_upload_bytes:
         raise TooLargeError(
             f"{length} bytes is more than the {settings.max_upload_bytes} a direct upload takes: "
@@ -136,7 +174,14 @@ def accept_upload(
     if PDF_MAGIC not in head:
         raise NotPdfUploadError(f"{name} is not a PDF (its bytes do not start with %PDF-)")
     record, etag = _new_record(
-        storage, settings, session_id, name, status=FileStatus.UPLOADED, owner=owner, size=length
+        storage,
+        settings,
+        session_id,
+        name,
+        status=FileStatus.UPLOADED,
+        owner=owner,
+        size=length,
+        file_id=file_id,
     )
     _reopen_completed(storage, settings, session_id)
     stream = CappedBody(head, body, settings.max_upload_bytes, too_large=TooLargeError)
@@ -167,6 +212,7 @@ def upload_url(
     *,
     file_id: str | None = None,
     owner: OwnerCheck = ANYONE,
+    upload_id: str | None = None,
 ) -> dict[str, object]:
     """A write-only URL for one blob, for files larger than a request may carry.
 
@@ -174,6 +220,19 @@ def upload_url(
     upload that outlived its URL goes on, and the blocks already stored are kept for it.
     """
     name = safe_name(filename)
+    if file_id is None and upload_id is not None:
+        # A retried request for a URL (its answer lost): the same file, and a URL for it again.
+        file_id = file_id_for(session_id, upload_id)
+        if load_record(storage, settings, session_id, file_id) is None:
+            _new_record(
+                storage,
+                settings,
+                session_id,
+                name,
+                status=FileStatus.AWAITING_UPLOAD,
+                owner=owner,
+                file_id=file_id,
+            )
     if file_id is None:
         record, _ = _new_record(
             storage, settings, session_id, name, status=FileStatus.AWAITING_UPLOAD, owner=owner

@@ -129,3 +129,12 @@ def scratch(settings: Settings) -> Iterator[Path]:
     """A private folder on local disk for one step, removed when the step ends."""
     with tempfile.TemporaryDirectory(prefix="ccproc-", dir=settings.temp_storage_path) as folder:
         yield Path(folder)
+
+
+def exists(storage: Storage, container: str, name: str) -> bool:
+    """True when the blob is there."""
+    try:
+        storage.info(container, name)
+    except NotFoundError:
+        return False
+    return True

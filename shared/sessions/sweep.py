@@ -7,7 +7,6 @@ import datetime as dt
 import logging
 
 from shared.errors import PermanentError
-from shared.sessions.extract import exists
 from shared.sessions.finalize import fail_session
 from shared.sessions.layout import (
     is_manifest_blob,
@@ -19,7 +18,7 @@ from shared.sessions.layout import (
 )
 from shared.sessions.models import FileRecord, FileStatus, SessionManifest, now
 from shared.sessions.requests import delete_session
-from shared.sessions.store import load_record, save_record
+from shared.sessions.store import exists, load_record, save_record
 from shared.settings import Settings
 from shared.storage.gateway import Storage
 

@@ -79,8 +79,8 @@ async function errorOf(response) {
 }
 
 /** A JSON API call; resolves to the parsed body, rejects with an ApiError. */
-export async function api(method, path, body) {
-  const headers = { Accept: "application/json", ...keyHeaders() };
+export async function api(method, path, body, extraHeaders = {}) {
+  const headers = { Accept: "application/json", ...keyHeaders(), ...extraHeaders };
   const init = { method, headers };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -102,12 +102,12 @@ export async function api(method, path, body) {
 }
 
 /** PUT a file as the request body with progress callbacks (XHR: fetch cannot report upload progress). */
-export function putFile(path, file, onProgress, signal) {
+export function putFile(path, file, onProgress, signal, extraHeaders = {}) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("PUT", path);
     xhr.setRequestHeader("Content-Type", "application/pdf");
-    for (const [name, value] of Object.entries(keyHeaders())) xhr.setRequestHeader(name, value);
+    for (const [name, value] of Object.entries({ ...keyHeaders(), ...extraHeaders })) xhr.setRequestHeader(name, value);
     xhr.responseType = "text";
     xhr.upload.onprogress = (event) => onProgress(event.loaded, event.lengthComputable ? event.total : file.size);
     xhr.onerror = () => reject(new ApiError(OFFLINE));

@@ -28,6 +28,12 @@ export async function refusal(file, limits) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const retryable = (status) => status === 0 || status === 408 || status === 429 || status >= 500;
 
+/** 32 random hex digits, for an upload's Idempotency-Key. */
+function uploadId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 /** Sends one file into a session; `onProgress(sentBytes)`. `start()` and `resume()` resolve when stored. */
 export class FileUpload {
   constructor(sessionId, file, limits, onProgress) {
@@ -37,6 +43,8 @@ export class FileUpload {
     this.onProgress = onProgress;
     this.direct = file.size <= limits.max_upload_bytes;
     this.record = null;
+    // The same id on every try of this file: an upload whose answer was lost is not stored twice.
+    this.uploadId = uploadId();
     this.target = null; // {url, headers} of the block path
     this.done = []; // per block: true once storage has it
     this.inFlight = new Map(); // block index → bytes of it sent so far
@@ -69,6 +77,8 @@ export class FileUpload {
         `/api/sessions/${seg(this.sessionId)}/files/${seg(this.file.name)}`,
         this.file,
         (loaded) => { this.directSent = loaded; this.onProgress(this.sent()); },
+        undefined,
+        { "Idempotency-Key": this.uploadId },
       );
       return this.record;
     }
@@ -86,6 +96,7 @@ export class FileUpload {
     const renew = this.record ? `?file=${encodeURIComponent(this.record.id)}` : "";
     const answer = await api(
       "POST", `/api/sessions/${seg(this.sessionId)}/files/${seg(this.file.name)}/upload-url${renew}`,
+      undefined, { "Idempotency-Key": this.uploadId },
     );
     if (!this.record) this.done = new Array(this.blockCount).fill(false);
     this.record = answer.file;
