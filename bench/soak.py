@@ -93,7 +93,7 @@ def kills(connection: str, scratch: Path, months: list[Month], runs: int, parall
 def restarts(scratch: Path, months: list[Month], runs: int) -> Row:
     """`runs` sessions, each with Azurite stopped for 3 s at a random point."""
     row, started = Row("Azurite restart"), time.monotonic()
-    late = 0
+    late, recoveries = 0, []
     for n in range(runs):
         folder = scratch / f"restart-{n}"
         folder.mkdir()
@@ -101,8 +101,11 @@ def restarts(scratch: Path, months: list[Month], runs: int) -> Row:
         found, when = restart_run(folder, month, truth, seed=2000 + n, down=3.0)
         row.add(found, faults=1)
         late += "after the session ended" in when
+        if found.recovery is not None:
+            recoveries.append(found.recovery)
     row.seconds = time.monotonic() - started
-    row.note = f"down 3 s each; {runs - late} of {runs} mid-session"
+    resumed = f"; work resumed {max(recoveries):.1f} s at most after storage came back" if recoveries else ""
+    row.note = f"down 3 s each; {runs - late} of {runs} mid-session{resumed}"
     return row
 
 

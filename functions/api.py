@@ -27,7 +27,7 @@ def asgi_app() -> func.AsgiMiddleware:
     """The HTTP app, built once on the first request, on the runtime every function shares."""
     settings = runtime().settings
     app = build_app(
-        lambda: runtime().storage,
+        lambda: runtime().api_storage,
         settings,
         host_checks_keys=True,
         trust_principal=settings.website_auth_enabled,

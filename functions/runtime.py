@@ -16,12 +16,17 @@ class Runtime:
     def __init__(self, settings: Settings, storage: Storage | None = None) -> None:
         self.settings = settings
         if storage is not None:
-            self.__dict__["storage"] = storage
+            self.__dict__["storage"] = self.__dict__["api_storage"] = storage
 
     @cached_property
     def storage(self) -> Storage:
-        """The storage gateway, built from the settings on first use."""
+        """The storage gateway of the pipeline's steps, built from the settings on first use."""
         return storage_from_settings(self.settings)
+
+    @cached_property
+    def api_storage(self) -> Storage:
+        """The gateway of API requests: it gives up on storage sooner (`api_storage_seconds`)."""
+        return storage_from_settings(self.settings, deadline=self.settings.api_storage_seconds)
 
 
 _current: Runtime | None = None

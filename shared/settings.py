@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=90, ge=1)
     orphan_upload_hours: int = Field(default=24, ge=1)
     max_dequeue_count: int = Field(default=5, ge=1, description="tries of a results message before poison")
-    # Retries of a storage call that failed transiently (shared.storage.retrying), on top of the SDK's own:
+    # Retries of a storage call that failed transiently (shared.storage.retrying), the one retry layer:
     # bounded well inside a claim's lease term (30 s, renewed every 10 s), so a retried renewal
     # still lands before the claim lapses.
     storage_retry_attempts: int = Field(default=6, ge=1, description="tries of one storage call")
@@ -77,6 +77,11 @@ class Settings(BaseSettings):
         default=0.1, gt=0, description="pause before the first retry; it doubles (jittered) after"
     )
     storage_retry_max_wait_seconds: float = Field(default=2, gt=0, description="longest pause between tries")
+    # An API request gives up on storage sooner: it answers 503 with Retry-After within seconds of an
+    # outage instead of holding its caller (and a server thread) while the steps keep trying.
+    api_storage_seconds: float = Field(
+        default=3, gt=0, description="no new try of one storage call of an API request after this long"
+    )
     sweep_schedule: str = "0 0 3 * * *"
     # Set by the platform when App Service authentication is on: only then does it set
     # x-ms-client-principal-id itself (and strip it from outside requests), so the principal is the tenant.

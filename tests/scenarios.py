@@ -47,6 +47,7 @@ class Outcome:
     uploads_left: int = 0
     seconds: float = 0.0
     swept: bool = False  # finished only once the daily sweep had run
+    recovery: float | None = None  # storage back → the workers' next change to the session (restarts)
 
     @property
     def finished(self) -> bool:
@@ -338,6 +339,26 @@ def kill_run(
         storage.close()
 
 
+def _state(storage: Any, settings: Settings, session_id: str) -> frozenset[tuple[str, str]]:
+    """The session's blobs and their ETags: what any step's progress changes."""
+    return frozenset((i.name, i.etag) for i in storage.list(settings.sessions_container, f"{session_id}/"))
+
+
+def _resumed(
+    storage: Any, settings: Settings, session_id: str, before: frozenset[tuple[str, str]]
+) -> float | None:
+    """When the workers next changed the session after storage came back (None: they never had to)."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if _state(storage, settings, session_id) != before:
+                return time.monotonic()
+        except TransientError:
+            pass  # the test's own client may still be reconnecting
+        time.sleep(0.1)
+    return None
+
+
 def restart_run(
     scratch: Path, month: Path, truth: dict[str, Any], *, seed: int, down: float = 3.0
 ) -> tuple[Outcome, str]:
@@ -357,12 +378,16 @@ def restart_run(
         time.sleep(delay)
         late = " (after the session ended)" if finished(storage, settings, session_id) else ""
         blob_port, queue_port = azurite.blob_port, azurite.queue_port
+        before = _state(storage, settings, session_id)
         azurite.stop()
         time.sleep(down)
         azurite = Azurite(data=scratch / "azurite", blob_port=blob_port, queue_port=queue_port).start()
+        back = time.monotonic()
+        resumed = None if late else _resumed(storage, settings, session_id, before)
         wait_finished(storage, settings, session_id, timeout=90)
         found = outcome(storage, settings, session_id, truth)
         found.seconds = time.monotonic() - started
+        found.recovery = None if resumed is None else resumed - back
         return found, f"down at {delay:.1f} s for {down:.0f} s{late}"
     finally:
         workers.close()

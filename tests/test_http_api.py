@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import urllib.request
 import uuid
 from collections import Counter
@@ -32,7 +33,7 @@ from shared.sessions.aliases import BlobAliasStore
 from shared.sessions.extract import extract_upload
 from shared.sessions.finalize import finalize_session
 from shared.settings import Settings
-from shared.storage.azure import AzureStorage
+from shared.storage.azure import AzureStorage, storage_from_settings
 from shared.storage.gateway import Storage
 from tests.azurite import ACCOUNT, ACCOUNT_KEY, HOST, Azurite, free_port
 from tests.builders.month import build_month
@@ -659,3 +660,27 @@ def test_month_goes_from_upload_to_reports(
     assert unmatched == sorted(truth["unmatched_expenses"])
     assert "unresolved_names" in result
     assert _blobs(storage, settings.uploads_container) == []
+
+
+def test_an_outage_answers_503_in_seconds_not_minutes(settings: Settings) -> None:
+    """Regression: the SDK's retries (15 s, 18 s, 24 s) stacked under ours held a request 85 s in an
+    outage. The gateway the runtimes build has one retry layer, and an API request gives up on it
+    after `api_storage_seconds`: 503 with Retry-After well inside the SDK's first pause alone."""
+    port = free_port()
+    dead = (
+        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
+        f"BlobEndpoint=http://{HOST}:{port}/{ACCOUNT};QueueEndpoint=http://{HOST}:{port}/{ACCOUNT};"
+    )
+    outage = settings.model_copy(update={"storage_connection": dead})
+    gateway = storage_from_settings(outage, deadline=outage.api_storage_seconds)
+    assert gateway.inner._blobs._config.retry_policy.total_retries == 0  # type: ignore[attr-defined]
+    try:
+        client = Client(build_app(lambda: gateway, outage))
+        started = time.monotonic()
+        response = client.request("POST", "/api/sessions")
+        waited = time.monotonic() - started
+    finally:
+        gateway.close()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"].isdigit()
+    assert waited < 15, f"the request waited {waited:.1f} s"

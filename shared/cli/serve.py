@@ -37,7 +37,11 @@ def cmd_api(args: argparse.Namespace) -> int:
     if keys is None and not args.no_keys:
         print(f"ccproc: set {API_KEYS_ENV} (or pass --no-keys for a local, keyless API)", file=sys.stderr)
         return EXIT_FAILED
-    app = build_app(lambda: storage_from_settings(settings), settings, api_keys=keys)
+    app = build_app(
+        lambda: storage_from_settings(settings, deadline=settings.api_storage_seconds),
+        settings,
+        api_keys=keys,
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=30)
     return 0
 

@@ -64,10 +64,11 @@ T = TypeVar("T")
 class RetryingStorage:
     """`storage`, with transient failures retried as the module docstring lays out per method."""
 
-    def __init__(self, storage: Storage, settings: Settings) -> None:
+    def __init__(self, storage: Storage, settings: Settings, *, deadline: float | None = None) -> None:
+        """`deadline`: no new try of a call after this many seconds (default `storage_retry_seconds`)."""
         self.inner = storage
         self._attempts = settings.storage_retry_attempts
-        self._seconds = settings.storage_retry_seconds
+        self._seconds = settings.storage_retry_seconds if deadline is None else deadline
         self._first_wait = settings.storage_retry_first_wait_seconds
         self._max_wait = settings.storage_retry_max_wait_seconds
 
