@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -21,6 +20,7 @@ from shared.pdf.read import (
     open_worker_source,
     read_page_rows,
 )
+from shared.processes import pool_context
 
 Progress = Callable[[int, int], None]
 # Told each expense with the open report it was read from (its pages can be copied without re-opening).
@@ -40,8 +40,8 @@ def _pages_in_pool(
     """Pages read and grouped into rows by `processes` workers in contiguous ranges, in page order."""
     chunk = max(8, -(-count // (processes * 3)))
     ranges = [(start, min(start + chunk, count)) for start in range(0, count, chunk)]
-    # fork: workers inherit the loaded modules, so a pool starts in milliseconds.
-    context = multiprocessing.get_context("fork")
+    # fork where safe: workers inherit the loaded modules, so a pool starts in milliseconds.
+    context = pool_context()
     with ProcessPoolExecutor(
         max_workers=processes, mp_context=context, initializer=open_worker_source, initargs=(path, password)
     ) as pool:

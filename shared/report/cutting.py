@@ -1,8 +1,9 @@
 """Receipt PDFs and their ZIP made in a forked process while the caller writes the other reports.
 
-Cutting receipt pages is CPU-bound and the longest part of writing the reports, so where `fork`
-exists it runs in a process of its own. The process inherits its arguments (nothing is pickled but
-the result, a few kilobytes: a process pool would pickle the whole reconciliation there and back).
+Cutting receipt pages is CPU-bound and the longest part of writing the reports, so where a fork is
+safe (`shared.processes.can_fork`) it runs in a process of its own. The process inherits its
+arguments (nothing is pickled but the result, a few kilobytes: a process pool would pickle the
+whole reconciliation there and back).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import cast
 
 from shared.errors import CcprocError
 from shared.models import Reconciliation
+from shared.processes import can_fork
 from shared.report.receipt_pdfs import PrecutReceipts, ReceiptPdfs, cut_receipts
 
 logger = logging.getLogger(__name__)
@@ -123,7 +125,8 @@ def cutting(
 ) -> Iterator[Forked | Done]:
     """Receipt PDFs and their ZIP made in a forked process (where fork exists), as a future."""
     args = (reconciliation, receipts_pdf, out_dir, password, zip_path, keep_files, precut)
-    if receipts_pdf is None or "fork" not in multiprocessing.get_all_start_methods():
+    if receipts_pdf is None or not can_fork():
+        # No fork (or other threads running, which a fork could deadlock on): cut here.
         yield Done(_cut_safely(*args))
         return
     forked = Forked(args)

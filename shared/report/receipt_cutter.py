@@ -29,6 +29,7 @@ from types import TracebackType
 
 from shared.models import Expense
 from shared.pdf.read import PdfSource
+from shared.processes import can_fork
 from shared.report.receipt_pdfs import Job, PrecutReceipts, ReceiptCuts, cut_into_files
 
 logger = logging.getLogger(__name__)
@@ -73,8 +74,8 @@ class ReceiptCutter:
     @property
     def sink(self) -> Callable[[PdfSource, Expense], None] | None:
         """What `extract_document(expenses=...)` is given: None where a process cannot be forked
-        (the PDFs are then all cut at the end)."""
-        return self._add if "fork" in multiprocessing.get_all_start_methods() else None
+        safely — no fork, or other threads running (the PDFs are then all cut at the end)."""
+        return self._add if can_fork() else None
 
     def _add(self, report: PdfSource, expense: Expense) -> None:
         if self._report is None:
@@ -105,6 +106,8 @@ class ReceiptCutter:
         except OSError as exc:
             logger.warning("receipt PDFs not cut ahead: %s", exc)
             return
+        if not can_fork():
+            return  # a thread started meanwhile (a progress bar's monitor): cut at the end instead
         self._pool = ProcessPoolExecutor(
             max_workers=1,
             mp_context=multiprocessing.get_context("fork"),
