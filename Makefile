@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 FILES ?=
 OUT ?= out
 
-.PHONY: setup run test lint typecheck unit bench producers soak golden clean
+.PHONY: setup run test lint typecheck unit compat bench producers soak golden clean
 
 NODE_STAMP := node_modules/.installed
 
@@ -57,7 +57,23 @@ $(CHROMIUM):
 unit: $(STAMP) $(CHECKOV) $(CHROMIUM)
 	$(BIN)/pytest -q
 
-test: lint typecheck unit
+# The same suite's process-starting tests on Python 3.12 as well (the Functions anchors deploy it):
+# forks, the sandbox, the receipt cutters, workers and the Functions chain, warnings as errors (a
+# fork beside a running thread warns there). Skipped, saying so, where no Python 3.12 is installed.
+PYTHON312 ?= $(shell command -v python3.12 >/dev/null 2>&1 && python3.12 -c 'import sys' 2>/dev/null && command -v python3.12 || (PYENV_VERSION=$$(pyenv versions --bare 2>/dev/null | grep '^3\.12' | tail -1) pyenv which python3.12 2>/dev/null))
+VENV312 := .venv312
+COMPAT_TESTS := tests/test_extract.py tests/test_receipt_pdfs.py tests/test_cli_reconcile.py \
+	tests/test_hostile_pdfs.py tests/test_receipt_store.py tests/test_workers.py tests/test_golden.py \
+	tests/test_pdf_text.py tests/test_partial_sessions.py tests/test_reconcile_month.py \
+	tests/test_functions_pipeline.py tests/test_give_up.py tests/test_producers.py
+compat: $(STAMP)
+	@if [ -z "$(PYTHON312)" ]; then echo "compat: no Python 3.12 found: skipped"; exit 0; fi; \
+	test -x $(VENV312)/bin/python || $(PYTHON312) -m venv $(VENV312); \
+	test -f $(VENV312)/.installed || { $(VENV312)/bin/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt && \
+		$(VENV312)/bin/python -m pip install --quiet --no-deps -e . && touch $(VENV312)/.installed; }; \
+	$(VENV312)/bin/python -m pytest -q -p no:cacheprovider $(COMPAT_TESTS)
+
+test: lint typecheck unit compat
 
 # Long measurements; not part of the test suite.
 bench: $(STAMP)
@@ -81,4 +97,4 @@ golden: $(STAMP)
 	$(BIN)/python -m tests.builders golden
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(VENV312) $(OUT) .pytest_cache .mypy_cache .ruff_cache .hypothesis

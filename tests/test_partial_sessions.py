@@ -62,8 +62,12 @@ def test_a_bad_file_leaves_the_rest_reconciled_and_says_so(
     _, _, chunks = sessions.report(storage, settings, session_id, "exceptions")
     workbook = tmp_path / "exceptions.xlsx"
     workbook.write_bytes(b"".join(chunks))
-    summary = openpyxl.load_workbook(workbook, read_only=True)["Summary"]
-    texts = [str(cell) for row in summary.iter_rows(values_only=True) for cell in row if cell]
+    book = openpyxl.load_workbook(workbook, read_only=True)
+    try:
+        rows = book["Summary"].iter_rows(values_only=True)
+        texts = [str(cell) for row in rows for cell in row if cell]
+    finally:
+        book.close()
     assert any(t.startswith("Files that could not be read") for t in texts)
     assert any(t.startswith("bad.pdf: ") for t in texts)
 
