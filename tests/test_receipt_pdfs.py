@@ -13,10 +13,10 @@ import pytest
 from pypdf.generic import StreamObject
 
 from shared.extraction.extract import extract_document
+from shared.extraction.sandbox import extract_and_cut_sandboxed
 from shared.models import Expense, Reconciliation
 from shared.pdf.read import PdfSource
 from shared.report import REPORTS, write_reports
-from shared.report.receipt_cutter import ReceiptCutter
 from shared.report.receipt_pdfs import (
     CutFailure,
     PrecutReceipts,
@@ -193,22 +193,25 @@ def test_pdfs_cut_while_the_report_is_read_equal_those_cut_after(
 ) -> None:
     """PDFs cut ahead by a process forked from the extraction (reading the report through a handle
     of its own), numbered in order, have the pages and images of those cut after matching, under the
-    same names; every expense's pages are in the index, each with its file."""
+    same names; every expense's pages are in the index, each with its file. Run where the pipeline
+    runs it, in the extraction's sandboxed child: a single thread, so the cutter may fork (this test
+    process has threads of its own, and there the cutter rightly declines to fork)."""
     path, truth = large_receipts
     assert path.stat().st_size > 16 * 2**20
     rec = receipts_reconciliation(truth)
     ahead, after = tmp_path / "ahead", tmp_path / "after"
     ahead.mkdir()
-    with ReceiptCutter(tmp_path / "cuts") as cutter:
-        document = extract_document(path, expenses=cutter.sink)
-        precut = cutter.finish()
-        assert {c.pages for c in precut.index.cuts} == {tuple(e.pages) for e in document.expenses}
-        assert precut.folder is not None
-        numbers = sorted(int(p.stem) for p in precut.folder.iterdir())
-        assert numbers == list(range(len(precut.index.cuts)))
-        for cut in precut.index.cuts:
-            assert (precut.folder / cut.file_name).stat().st_size == cut.length
-        cut_ahead = write_reports(rec, ahead, receipts_pdf=path, settings=Settings(), precut=precut)
+    folder = tmp_path / "cuts"
+    extraction = extract_and_cut_sandboxed(path, Settings(extract_processes=1), cuts_folder=folder)
+    document = extraction.document
+    assert extraction.cuts is not None
+    precut = PrecutReceipts(folder, extraction.cuts)
+    assert {c.pages for c in precut.index.cuts} == {tuple(e.pages) for e in document.expenses}
+    numbers = sorted(int(p.stem) for p in folder.iterdir())
+    assert numbers == list(range(len(precut.index.cuts)))
+    for cut in precut.index.cuts:
+        assert (folder / cut.file_name).stat().st_size == cut.length
+    cut_ahead = write_reports(rec, ahead, receipts_pdf=path, settings=Settings(), precut=precut)
     cut_after = write_reports(rec, after, receipts_pdf=path, settings=Settings())
     assert [p.relative_to(ahead) for p in cut_ahead] == [p.relative_to(after) for p in cut_after]
     assert sorted(p.name for p in ahead.iterdir()) == sorted(p.name for p in after.iterdir())

@@ -28,6 +28,9 @@ def progress_bar(enabled: bool, label: str) -> Iterator[Callable[[int, int], Non
         return
     bar: Any = None
 
+    # No monitor thread: the receipt cutter forks only from a single-threaded process.
+    tqdm.monitor_interval = 0
+
     def update(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:

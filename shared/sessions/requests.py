@@ -110,7 +110,7 @@ def file_id_for(session_id: str, upload_id: str) -> str:
     """The file id a client's upload id stands for in this session: the same id on every retry."""
     if not _UPLOAD_ID.match(upload_id):
         raise BadUploadIdError("an upload id (Idempotency-Key) has 8 to 100 letters, digits or _.:-")
-    return hashlib.sha256(f"{session_id}/{upload_id}".encode()).hexdigest()[:16]
+    return hashlib.sha256(f"{session_id}:{upload_id}".encode()).hexdigest()[:16]
 
 
 def _stored_before(
