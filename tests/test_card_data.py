@@ -51,9 +51,9 @@ class Recording:
 
 
 def _glued(text: str) -> bool:
-    """The planted digits, even glued to letters or split by spaces and dashes (`CARD4111...`), which
-    the card-shaped search deliberately does not take for a number."""
-    return PLANTED in re.sub(r"[\s-]", "", text)
+    """The planted digits however they are joined — glued to letters (`CARD4111...`), or split by
+    spaces, dots, slashes or any other punctuation — found by dropping all but letters and digits."""
+    return PLANTED in re.sub(r"[^0-9A-Za-z]", "", text)
 
 
 def _inputs(settings: Settings, container: str, name: str) -> bool:

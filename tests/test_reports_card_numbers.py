@@ -23,12 +23,14 @@ from shared.settings import Settings
 from tests.builders import build_receipts
 from tests.reconciliations import receipts_reconciliation
 
-# A card number as it would be printed: 13-16 digits in a row, or 4-4-4-4 / 4-6-5 groups with one
-# separator, not part of a longer number or word, nor the fraction of a decimal.
+# A card number as it would be printed: 13-16 digits in a row, or 4-4-4-4 / 4-6-5 groups joined the
+# same way all along (spaces, dashes, dots, slashes, any punctuation, up to three characters), not
+# part of a longer number or word, nor the fraction of a decimal.
 # A PDF date (`D:20250314120000`) is 14 digits too, and is not a card number.
 CARD = re.compile(
     rb"(?<![0-9A-Za-z.])(?<!D:)"
-    rb"(?:[0-9]{13,16}|[0-9]{4}([ -])[0-9]{4}\1[0-9]{4}\1[0-9]{1,4}|[0-9]{4}([ -])[0-9]{6}\2[0-9]{5})"
+    rb"(?:[0-9]{13,16}|[0-9]{4}([^0-9A-Za-z\n]{1,3})[0-9]{4}\1[0-9]{4}\1[0-9]{1,4}"
+    rb"|[0-9]{4}([^0-9A-Za-z\n]{1,3})[0-9]{6}\2[0-9]{5})"
     rb"(?![0-9A-Za-z])"
 )
 # Image encodings: their bytes are scanned as stored, decoding them would only give pixels.
@@ -58,8 +60,12 @@ def card_numbers(name: str, data: bytes) -> list[str]:
             for member in archive.namelist():
                 found += card_numbers(f"{name}/{member}", archive.read(member))
     elif data.startswith(b"%PDF"):
-        for n, stream in enumerate(_decoded_streams(data)):
-            found += [f"{name} stream {n}: {m.group().decode()}" for m in CARD.finditer(stream)]
+        # A bundle of receipt PDFs stored end to end is read one PDF at a time.
+        starts = [m.start() for m in re.finditer(rb"%PDF-", data)]
+        for k, (start, end) in enumerate(zip(starts, [*starts[1:], len(data)], strict=True)):
+            label = name if len(starts) == 1 else f"{name} pdf {k}"
+            for n, stream in enumerate(_decoded_streams(data[start:end])):
+                found += [f"{label} stream {n}: {m.group().decode()}" for m in CARD.finditer(stream)]
     return found
 
 
@@ -76,6 +82,9 @@ def scan_tree(root: Path) -> list[str]:
 def test_scanner_finds_numbers_planted_where_they_hide(tmp_path: Path) -> None:
     """The scanner finds a card number in plain text, a deflated XLSX part and a compressed PDF stream."""
     (tmp_path / "plain.csv").write_text(f"a,{PLANTED},b\r\n", encoding="utf-8")
+    (tmp_path / "dotted.txt").write_text(
+        "card 4111.1111.1111.1111 and 4012 / 8888 / 8888 / 1881", encoding="utf-8"
+    )
     book = xlsxwriter.Workbook(str(tmp_path / "planted.xlsx"))
     book.add_worksheet().write_string(0, 0, "card 4111 1111 1111 1111")
     book.close()
@@ -87,6 +96,7 @@ def test_scanner_finds_numbers_planted_where_they_hide(tmp_path: Path) -> None:
     for hidden in ("planted.xlsx", "planted.pdf", "nested.zip"):
         assert PLANTED.encode() not in (tmp_path / hidden).read_bytes()  # only found by looking inside
     hits = scan_tree(tmp_path)
+    assert len([hit for hit in hits if "dotted.txt" in hit]) == 2
     for name in (
         "plain.csv",
         "planted.xlsx/xl/sharedStrings.xml",

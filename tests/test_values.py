@@ -81,8 +81,44 @@ def test_plain_words_stay() -> None:
         ("4111 1111 1111 1111", "****1111"),
         ("4111-1111-1111-1111", "****1111"),
         ("transaction 000111003 for $61.98", "transaction 000111003 for $61.98"),
+        # Any separator between groups, one or more, any grouping (Issue: typed other ways).
+        ("4111.1111.1111.1111", "****1111"),
+        ("4012  8888  8888  1881", "****1881"),
+        ("5105/1051/0510/5100", "****5100"),
+        ("4111_1111_1111_1111", "****1111"),
+        ("4111 / 1111 / 1111 / 1111", "****1111"),
+        ("3782 822463 10005", "****0005"),
+        ("378282246310005", "****0005"),
+        ("ref4111111111111111x", "ref****1111x"),
+        ("6011-1111-1111-1117 and 4111 1111 1111 1111", "****1117 and ****1111"),
+        ("paid 2025-03-14 4111 1111 1111 1111", "paid 2025-03-14 ****1111"),
+        # Not card numbers: left alone.
+        ("4111111111111112", "4111111111111112"),  # fails the Luhn check
+        ("call 555-123-4567", "call 555-123-4567"),
+        ("ZIP 77001-1234", "ZIP 77001-1234"),
+        ("03/14/2025 61.98 1234567", "03/14/2025 61.98 1234567"),  # a date, an amount, a number
+        ("Job 55867. Tank Farm, phase 100.10", "Job 55867. Tank Farm, phase 100.10"),
+        ("4111\n1111 1111 1111", "4111\n1111 1111 1111"),  # not one value: a line break between
     ],
 )
 def test_card_numbers_are_masked(text: str, expected: str) -> None:
     """Full card numbers in messages keep only their last four; short numbers are untouched."""
     assert mask_card_numbers(text) == expected
+
+
+@given(
+    number=st.sampled_from(["4111111111111111", "5500005555555559", "378282246310005", "6011000990139424"]),
+    separator=st.sampled_from([" ", "  ", ".", "-", "/", "_", " - ", ", ", "*"]),
+    size=st.integers(min_value=2, max_value=6),
+    before=st.sampled_from(["", "card ", "paid on 03/14/2025 with ", "ref:"]),
+    after=st.sampled_from(["", " declined", " exp 12/27", "."]),
+)
+def test_a_card_number_in_any_spelling_keeps_its_last_four(
+    number: str, separator: str, size: int, before: str, after: str
+) -> None:
+    """Any grouping, any separator: only the last four digits stay, and the text around is kept."""
+    groups = [number[i : i + size] for i in range(0, len(number), size)]
+    if len(groups[-1]) < 2:  # a lone last digit is no group people type
+        groups[-2:] = [groups[-2] + groups[-1]]
+    masked = mask_card_numbers(before + separator.join(groups) + after)
+    assert masked == f"{before}****{number[-4:]}{after}"

@@ -26,7 +26,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from shared.values import CARD_DIGITS, holds_card_number
+from shared.values import card_number_spans, holds_card_number
 
 # Text-showing operators and where their string (or array of strings) is among the operands.
 _SHOWS = {b"Tj": 0, b"'": 0, b'"': 2, b"TJ": 0}
@@ -84,7 +84,7 @@ def _pieces(content: ContentStream) -> list[list[_Piece]]:
 def _mask_group(group: list[_Piece]) -> bool:
     """Mask card numbers found in the joined strings of one operator; True when one was."""
     text = b"".join(piece.raw for piece in group).decode("latin-1")
-    spans = [m.span() for m in CARD_DIGITS.finditer(text)]
+    spans = card_number_spans(text)
     if not spans:
         return False
     chars = list(text)

@@ -246,8 +246,9 @@ def build_month(
     if plant:
         tx = statement.cards[0].transactions[0]
         tx.merchant = replace(tx.merchant, statement=f"{tx.merchant.statement[:6]} {plant}")
-        expenses[0].purpose = f"card {plant} declined"
-        expenses[-1].merchant = f"{plant[:4]} {plant[4:8]} {plant[8:12]} {plant[12:]}"
+        # Typed other ways too: groups joined by dots, and by a slash between spaces.
+        expenses[0].purpose = f"card {plant[:4]}.{plant[4:8]}.{plant[8:12]}.{plant[12:]} declined"
+        expenses[-1].merchant = f"{plant[:4]} / {plant[4:8]} / {plant[8:12]} / {plant[12:]}"
     st_pages = render_statement(
         out / "statement.pdf",
         statement,
