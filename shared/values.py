@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
@@ -125,6 +126,12 @@ def mask_card_numbers(text: str) -> str:
 _NAME_DROP = re.compile(r"[\s.]+")
 
 
+def without_invisibles(text: str) -> str:
+    """`text` with control and format characters (bidirectional overrides, zero-width marks) turned
+    into spaces: a name a person typed must read as it is, never reordered or hiding characters."""
+    return "".join(" " if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
+
+
 def normalise_name(name: str) -> str:
-    """Upper case, spaces and dots removed: `Jane Q. Doe` → `JANEQDOE`."""
-    return _NAME_DROP.sub("", name).upper()
+    """Upper case, spaces, dots and invisible characters removed: `Jane Q. Doe` → `JANEQDOE`."""
+    return _NAME_DROP.sub("", without_invisibles(name)).upper()

@@ -117,3 +117,14 @@ def test_a_refused_key_gets_one_line(refusing_api: str, tmp_path: Path) -> None:
     (line,) = done.stderr.strip().splitlines()
     assert "401" in line
     assert "a valid access key is required" in line
+
+
+def test_a_keyless_api_serves_this_machine_only() -> None:
+    """`--no-keys` on an address other machines reach is refused: keyless, anyone there would own
+    every session."""
+    env = {**NO_STORAGE, "AzureWebJobsStorage": "UseDevelopmentStorage=true"}
+    env.pop("CCPROC_API_KEYS", None)
+    done = run("api", "--no-keys", "--host", "0.0.0.0", env=env)  # noqa: S104 — the address refused
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert "loopback" in line

@@ -320,3 +320,13 @@ def test_redact_masks_card_shaped_runs_only() -> None:
     assert redact("amex 3714 496353 98431") == "amex **** **** **** 8431"
     kept = "1303.8299999999999 2025-03-14 90000001 12345678901234567 ref A4111111111111111"
     assert redact(kept) == kept
+
+
+def test_pvault_csv_defuses_formulas(rec: Reconciliation, tmp_path: Path) -> None:
+    """pvault.csv's free text that a spreadsheet would run as a formula is made literal too."""
+    first = rec.transactions[0]
+    tx = first.transaction.model_copy(update={"merchant": "=cmd|' /C calc'!A0"})
+    rec.transactions[0] = first.model_copy(update={"transaction": tx})
+    rows = _pvault_rows(write_pvault_csv(rec, tmp_path / "p.csv", PvaultConventions()))
+    assert rows[0]["Credit Card Vendor"] == "'=cmd|' /C calc'!A0"
+    assert all(not value.startswith(("=", "+", "@")) for row in rows for value in row.values())

@@ -40,3 +40,12 @@ def test_names_never_carry_card_numbers() -> None:
     assert names.safe_name("stmt 4111 1111 1111 1111 March.pdf") == "stmt_xxxx1111_March.pdf"
     assert names.safe_name("../../etc/passwd") == "etc_passwd"
     assert names.safe_name("") == "document.pdf"
+
+
+def test_names_lose_invisible_and_bidirectional_characters() -> None:
+    """A session name or an alias typed with a right-to-left override or a zero-width space reads as
+    typed, never reordered: control and format characters go."""
+    from shared.values import normalise_name
+
+    assert names.session_name("March \u202ecard\u202c 2025\u200b") == "March card 2025"
+    assert normalise_name("Jane\u202e Q.\u2066 Doe") == "JANEQDOE"

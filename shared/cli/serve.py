@@ -4,13 +4,14 @@ Kubernetes and local runs — the same `shared` calls the Functions app makes.""
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import logging
 import os
 import sys
 from typing import Any
 
-from shared.cli.common import EXIT_FAILED, storage_settings
+from shared.cli.common import EXIT_FAILED, EXIT_USAGE, storage_settings
 
 API_KEYS_ENV = "CCPROC_API_KEYS"
 
@@ -20,6 +21,16 @@ def api_keys_from_env() -> frozenset[str] | None:
     raw = os.environ.get(API_KEYS_ENV, "")
     keys = frozenset(k.strip() for k in raw.split(",") if k.strip())
     return keys or None
+
+
+def _loopback(host: str) -> bool:
+    """True for an address only this machine reaches (`127.0.0.0/8`, `::1`, `localhost`)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def cmd_api(args: argparse.Namespace) -> int:
@@ -37,6 +48,13 @@ def cmd_api(args: argparse.Namespace) -> int:
     if keys is None and not args.no_keys:
         print(f"ccproc: set {API_KEYS_ENV} (or pass --no-keys for a local, keyless API)", file=sys.stderr)
         return EXIT_FAILED
+    if keys is None and not _loopback(args.host):
+        # Keyless means anyone who can reach the port owns every session: this machine only.
+        print(
+            f"ccproc: --no-keys serves this machine only (a loopback address), not {args.host}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     app = build_app(
         lambda: storage_from_settings(settings, deadline=settings.api_storage_seconds),
         settings,

@@ -24,6 +24,8 @@ Where the replaced export's layout does not say what a column holds, this is wha
 - *Pay Type*: `pay_type_job` for job-coded, `pay_type_gl` for GL-coded lines; empty for a credit made
   Complete without a refund expense (settings allow that), which has no coding to pay by.
 - *Card Holder*: the statement's cardholder name; *Credit Card Number*: masked to the last 4.
+- Free text a spreadsheet would run as a formula (starting `=`, `+`, `-`, `@`, a tab or a carriage
+  return: a merchant or a purpose as typed) is prefixed with `'`, as in the transactions CSV.
 
 **Transactions CSV**: every transaction with its status, matched expense and the evidence for the
 match, for people who prefer their own spreadsheet. It starts with a byte-order mark so that Excel
@@ -157,21 +159,21 @@ def _pvault_row(rt: ReconciledTransaction, month: dt.date, conventions: PvaultCo
         redact(tx.transaction_number),
         tx.transaction_date.isoformat(),
         money(tx.net),
-        redact(name or tx.merchant),
+        _text(name or tx.merchant),
         conventions.vendor_invoice_format.format(card_last4=last4, month=month),
         month.isoformat(),
-        redact(header),
+        _text(header),
         code_of(job.job) if job else "",
         code_of(job.phase) if job else "",
         code_of(job.cost_type) if job else "",
         code_of(gl),
-        redact(item or tx.merchant),
+        _text(item or tx.merchant),
         conventions.unit_of_measure,
         conventions.tax,
         pay_type,
-        redact(tx.cardholder),
+        _text(tx.cardholder),
         mask_card(tx.card_last4),
-        redact(tx.merchant),
+        _text(tx.merchant),
     ]
 
 

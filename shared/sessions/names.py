@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 
 from shared.errors import BadFileNameError, BadNameError
-from shared.values import mask_card_numbers
+from shared.values import mask_card_numbers, without_invisibles
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_SESSION_NAME = 120
 # A longer file name is refused rather than cut: no file system names a real file so, and 255 is
 # what the common ones allow. Stored names are cut to STORED_NAME (suffix kept).
@@ -25,10 +24,10 @@ _WINDOWS_DEVICES = re.compile(r"^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])$", re.IGNOR
 
 
 def session_name(name: str | None) -> str | None:
-    """`name` trimmed, control characters removed, card-shaped digits masked; None stays None."""
+    """`name` trimmed, control and invisible characters removed, card numbers masked; None stays None."""
     if name is None:
         return None
-    cleaned = mask_card_numbers(" ".join(_CONTROL.sub(" ", name).split()))
+    cleaned = mask_card_numbers(" ".join(without_invisibles(name).split()))
     if not cleaned or len(cleaned) > MAX_SESSION_NAME:
         raise BadNameError(f"a session name has 1 to {MAX_SESSION_NAME} characters")
     return cleaned

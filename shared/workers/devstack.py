@@ -117,6 +117,7 @@ class Azurite:
             "--skipApiVersionCheck",
             "--loose",
             "--silent",
+            "--disableTelemetry",  # nothing of a local run leaves the machine
         ]
         if self.data is None:
             command.append("--inMemoryPersistence")  # the workspace then only keeps output for errors
