@@ -15,6 +15,7 @@ CcprocError
 │   ├── ExtractionGaveUpError   an unforeseen failure on every try: set aside
 │   ├── ResourceLimitError      reading the file broke a CPU, memory or time limit (hostile?)
 │   ├── LayoutError             a statement layout definition is invalid
+│   ├── FileTooLargeError       an upload larger than a file may be (through an upload URL)
 │   ├── TooManyDocumentsError   two statements (or two receipts reports) given to one run
 │   ├── AliasError              an alias that cannot be stored as asked
 │   ├── MissingReceiptError     no receipt PDF of that name
@@ -29,6 +30,7 @@ CcprocError
 │       ├── BadFileNameError
 │       ├── BadContentLengthError
 │       ├── BadUploadIdError
+│       ├── QuotaError              more than a tenant or a session may hold
 │       └── ClientGoneError
 ├── ConflictError               a conditional write lost its race (too often)
 ├── NotFoundError               a blob or queue that should be there is not
@@ -110,6 +112,12 @@ class ResourceLimitError(PermanentError):
     """Reading the PDF needed more CPU time, memory or wall time than one file is allowed."""
 
     code = "resource_limit"
+
+
+class FileTooLargeError(PermanentError):
+    """An uploaded file larger than `MAX_FILE_BYTES`: refused before it is downloaded."""
+
+    code = "file_too_large"
 
 
 class LayoutError(PermanentError):
@@ -218,6 +226,12 @@ class BadUploadIdError(RequestError):
     """An upload id (the Idempotency-Key header) that is not 8 to 100 letters, digits or `_.:-`."""
 
     code = "bad_upload_id"
+
+
+class QuotaError(RequestError):
+    """More than a session (or a tenant) may hold: files per session."""
+
+    code = "quota"
 
 
 class ClientGoneError(RequestError):

@@ -288,3 +288,21 @@ def test_settings_choose_the_gateway() -> None:
     assert not getattr(keyless._blobs.credential, "account_key", None)
     with pytest.raises(ValueError, match="AZURE_STORAGE_ACCOUNT_URL"):
         storage_from_settings(Settings())
+
+
+def test_upload_urls_are_https_only_where_storage_speaks_https() -> None:
+    """Against a real account (https) the upload URL's SAS carries `spr=https`: the file can never be
+    sent in the clear. Signed locally, with no request made."""
+    import base64
+    import urllib.parse
+
+    key = base64.b64encode(b"k" * 64).decode()
+    gateway = AzureStorage(
+        f"DefaultEndpointsProtocol=https;AccountName=acct;AccountKey={key};EndpointSuffix=core.windows.net"
+    )
+    gateway._containers.add("uploads")  # known to exist: no call is made to create it
+    url = gateway.upload_url("uploads", "s/f/receipts.pdf", minutes=5)
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    assert url.startswith("https://acct.blob.core.windows.net/uploads/")
+    assert query["spr"] == ["https"]
+    assert query["sp"] == ["cw"]

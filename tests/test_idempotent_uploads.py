@@ -95,3 +95,43 @@ def test_bad_or_reused_ids_are_refused(storage: AzureStorage, settings: Settings
             storage, settings, session.id, "other.pdf", body=io.BytesIO(pdf), length=len(pdf),
             upload_id="client-upload-0004",
         )  # fmt: skip
+
+
+def test_a_session_holds_a_bounded_number_of_files(
+    storage: AzureStorage, settings: Settings, pdf: bytes
+) -> None:
+    """Past `max_files_per_session` a session refuses more files with a QuotaError (HTTP 429); a
+    retried upload of a file it already holds is still answered."""
+    from shared.errors import QuotaError
+
+    few = settings.model_copy(update={"max_files_per_session": 2})
+    session = sessions.create_session(storage, few)
+    put(storage, few, session.id, pdf, "client-upload-0101")
+    put(storage, few, session.id, pdf, None)
+    with pytest.raises(QuotaError, match="at most 2 files"):
+        put(storage, few, session.id, pdf, None)
+    with pytest.raises(QuotaError):
+        sessions.upload_url(storage, few, session.id, "receipts.pdf")
+    assert put(storage, few, session.id, pdf, "client-upload-0101").name == "statement.pdf"
+
+
+def test_an_upload_larger_than_a_file_may_be_fails_before_it_is_read(
+    storage: AzureStorage, settings: Settings, pdf: bytes
+) -> None:
+    """Written through an upload URL (which takes any size), a file over MAX_FILE_BYTES fails with
+    the reason from its properties alone, and its blob is removed."""
+    from shared.sessions.extract import extract_upload
+    from shared.sessions.layout import upload_blob
+
+    small = settings.model_copy(update={"max_file_bytes": 1024})
+    session = sessions.create_session(storage, small)
+    grant = sessions.upload_url(storage, small, session.id, "receipts.pdf")
+    record = grant["file"]
+    blob = upload_blob(session.id, record["id"], record["name"])
+    storage.put_bytes(small.uploads_container, blob, pdf)  # as the client's PUT to the URL would
+    done = extract_upload(storage, small, blob)
+    assert done is not None
+    assert done.status is FileStatus.FAILED
+    assert done.error_code == "file_too_large"
+    assert "MiB a file may be" in (done.error or "")
+    assert list(storage.list(small.uploads_container, f"{session.id}/")) == []

@@ -9,6 +9,7 @@ class first; the errors themselves, `shared.errors`, know nothing of HTTP):
 | `WrongStateError` | 409 |
 | `TooLargeError` | 413 |
 | `NotPdfUploadError` | 415 |
+| `QuotaError` (more files than a session may hold) | 429 |
 | any other `PermanentError` (a `RequestError`, `AliasError`, a bad name) | 400 |
 | `ConflictError` (a race lost too often) | 409 |
 | `NotFoundError` (a blob the session should have) | 404 |
@@ -40,6 +41,7 @@ from shared.errors import (
     NotFoundError,
     NotPdfUploadError,
     PermanentError,
+    QuotaError,
     TooLargeError,
     TransientError,
     UnknownAliasError,
@@ -68,6 +70,7 @@ STATUS: tuple[tuple[type[CcprocError], int], ...] = (
     (WrongStateError, 409),
     (TooLargeError, 413),
     (NotPdfUploadError, 415),
+    (QuotaError, 429),
     (PermanentError, 400),
     (ConflictError, 409),
     (NotFoundError, 404),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from contextlib import suppress
 
-from shared.errors import ExtractionGaveUpError, NotFoundError, PermanentError
+from shared.errors import ExtractionGaveUpError, FileTooLargeError, NotFoundError, PermanentError
 from shared.extraction.sandbox import extract_and_cut_sandboxed
 from shared.models import DocumentKind
 from shared.sessions.layout import (
@@ -48,6 +48,16 @@ def extract_upload(storage: Storage, settings: Settings, blob_name: str) -> File
         if exists(storage, settings.uploads_container, blob_name):
             storage.send(settings.results_queue, results_message(session_id, file_id))
             storage.delete(settings.uploads_container, blob_name)
+        return record
+    too_large = _too_large(storage, settings, blob_name)
+    if too_large is not None:
+        # An upload URL lets a client write any size: the limit is enforced here, before a byte is
+        # downloaded, and the blob removed (it would only fill the scratch disk again).
+        record.status, record.error, record.error_code = FileStatus.FAILED, too_large.message, too_large.code
+        save_record(storage, settings, session_id, record)
+        storage.send(settings.results_queue, results_message(session_id, file_id))
+        storage.delete(settings.uploads_container, blob_name)
+        log.warning("session %s: %s refused: %s", session_id, record.name, too_large.message)
         return record
     with scratch(settings) as folder:
         local = folder / "upload.pdf"
@@ -111,6 +121,21 @@ def extract_upload(storage: Storage, settings: Settings, blob_name: str) -> File
         document.pages,
     )
     return record
+
+
+def _too_large(storage: Storage, settings: Settings, blob_name: str) -> FileTooLargeError | None:
+    """The refusal of an upload larger than `max_file_bytes`, read from its properties; None if not."""
+    try:
+        size = storage.info(settings.uploads_container, blob_name).size
+    except NotFoundError:
+        return None  # gone meanwhile: the download below finds that out and ends the step
+    if size <= settings.max_file_bytes:
+        return None
+    mib = 1024 * 1024
+    limit = settings.max_file_bytes / mib
+    return FileTooLargeError(
+        f"the file is {size / mib:,.1f} MiB, more than the {limit:,.1f} MiB a file may be"
+    )
 
 
 def give_up_upload(storage: Storage, settings: Settings, blob_name: str, reason: str) -> FileRecord:

@@ -18,6 +18,7 @@ from shared.errors import (
     ConflictError,
     MissingReceiptError,
     NotPdfUploadError,
+    QuotaError,
     TooLargeError,
     UnknownSessionError,
     WrongStateError,
@@ -31,6 +32,7 @@ from shared.sessions.layout import (
     manifest_blob,
     reconciliation_blob,
     record_blob,
+    records_prefix,
     report_blob,
     results_message,
     session_prefix,
@@ -96,6 +98,11 @@ def _new_record(
     manifest, _ = load_manifest(storage, settings, session_id, owner=owner)
     if not _accepting(manifest):
         raise WrongStateError(f"session {session_id} is {manifest.status.value}: it takes no files now")
+    if file_id is None or load_record(storage, settings, session_id, file_id) is None:
+        held = sum(1 for _ in storage.list(settings.sessions_container, records_prefix(session_id)))
+        if held >= settings.max_files_per_session:
+            most = settings.max_files_per_session
+            raise QuotaError(f"a session holds at most {most} files: remove one, or start a new session")
     record = FileRecord(
         id=file_id or secrets.token_hex(8),
         name=name,

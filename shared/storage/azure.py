@@ -298,12 +298,15 @@ class AzureStorage(AzureQueues):
                 signing = {"user_delegation_key": self._blobs.get_user_delegation_key(start, expiry)}
         if not self._blobs.account_name:
             raise ValueError("upload URLs need the storage account's name")
+        # HTTPS only wherever the account speaks it (everywhere but the local emulator on http).
+        protocol = "https" if blob.url.startswith("https://") else None
         sas = generate_blob_sas(
             account_name=self._blobs.account_name,
             container_name=container,
             blob_name=name,
             permission=BlobSasPermissions(create=True, write=True),
             expiry=expiry,
+            protocol=protocol,
             **signing,
         )
         return f"{blob.url}?{sas}"
