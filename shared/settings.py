@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     upload_url_minutes: int = Field(default=15, ge=1, le=24 * 60)
     # A month is one statement and one receipts report, with room for newer copies of either.
     max_files_per_session: int = Field(default=20, ge=1, description="files one session may hold")
+    api_key_failures_per_minute: int = Field(
+        default=10, ge=1, description="wrong API keys one client may send a minute before it waits (429)"
+    )
     retention_days: int = Field(default=90, ge=1)
     orphan_upload_hours: int = Field(default=24, ge=1)
     max_dequeue_count: int = Field(default=5, ge=1, description="tries of a results message before poison")

@@ -67,9 +67,13 @@ def _filled(path: str, session_id: str) -> str:
     return re.sub(r"\{(\w+)(?::path)?\}", lambda m: values[m.group(1)], path)
 
 
-def test_every_route_but_health_needs_a_key(keyed: Client) -> None:
+def test_every_route_but_health_needs_a_key(storage: AzureStorage, settings: Settings) -> None:
     """Every path and method of the OpenAPI document answers 401 without a key or with a wrong one
-    (health excepted), as do unknown paths, methods the document does not list and the docs."""
+    (health excepted), as do unknown paths, methods the document does not list and the docs. (This
+    many wrong keys would be slowed down to 429 by default: here the allowance is raised, the
+    slowing down has its own test.)"""
+    patient = settings.model_copy(update={"api_key_failures_per_minute": 10_000})
+    keyed = Client(build_app(lambda: storage, patient, api_keys=KEYS))
     document = keyed.json("GET", "/api/openapi.json", headers=ALICE)[1]
     session_id = _session(keyed, ALICE)  # a real session: a 401 must not depend on the id being unknown
     operations = [(m.upper(), _filled(p, session_id)) for p, item in document["paths"].items() for m in item]
@@ -468,3 +472,22 @@ def test_an_upload_url_writes_one_blob_and_nothing_else(
     assert _status(elsewhere, "PUT", PDF, headers) == 403
     (blob,) = _blobs(storage, settings.uploads_container)
     assert blob == f"{session_id}/{grant['file']['id']}/big.pdf"
+
+
+def test_guessing_keys_is_slowed_down(keyed: Client, caplog: pytest.LogCaptureFixture) -> None:
+    """A burst of wrong keys from one client: 401 each, then 429 with Retry-After; the right key
+    still gets in, a request with no key is a plain 401, and no tried key is ever logged."""
+    from shared.http.auth import FAILURE_BURST
+
+    tried = [f"guess-{n:04d}" for n in range(FAILURE_BURST + 2)]
+    statuses = [
+        keyed.request("GET", "/api/sessions", headers={"x-api-key": key}).status_code for key in tried
+    ]
+    assert statuses[:FAILURE_BURST] == [401] * FAILURE_BURST
+    assert statuses[FAILURE_BURST:] == [429, 429]
+    throttled = keyed.request("GET", "/api/sessions", headers={"x-api-key": "guess-again"})
+    assert throttled.headers["Retry-After"].isdigit()
+    assert keyed.request("GET", "/api/sessions", headers=ALICE).status_code == 200
+    assert keyed.request("GET", "/api/sessions").status_code == 401
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert not any(key in logged for key in tried)

@@ -43,6 +43,11 @@ def request(url: str, method: str = "GET", headers: dict[str, str] | None = None
         return error.code, json.loads(error.read())
 
 
+# Keys as `ccproc keys new` makes them: weak ones are refused at start-up.
+K1 = "k1-Zq8Xw2Lm4Np6Rt0Vy3Bc5Df7Gh9Jk1Ms"
+K2 = "k2-Aa1Bb2Cc3Dd4Ee5Ff6Gg7Hh8Ii9Jj0Kk"
+
+
 @contextmanager
 def serving(azurite: Azurite, keys: str) -> Iterator[str]:
     """`ccproc api` on a free loopback port with CCPROC_API_KEYS=`keys`, until the block ends."""
@@ -76,7 +81,7 @@ def _up(base: str) -> bool:
 @pytest.fixture
 def api(azurite: Azurite) -> Iterator[str]:
     """`ccproc api` on a free loopback port, keys from CCPROC_API_KEYS."""
-    with serving(azurite, "k1,k2") as base:
+    with serving(azurite, f"{K1},{K2}") as base:
         yield base
 
 
@@ -86,7 +91,7 @@ def test_api_serves_the_same_routes_with_keys(api: str) -> None:
     status, body = request(f"{api}/api/sessions", "POST")
     assert status == 401
     assert body["error"]["code"]
-    status, body = request(f"{api}/api/sessions", "POST", {"x-api-key": "k2"})
+    status, body = request(f"{api}/api/sessions", "POST", {"x-api-key": K2})
     assert (status, body["status"]) == (201, "open")
 
 
@@ -106,7 +111,7 @@ def test_a_body_over_the_limit_is_refused_before_it_is_sent(api: str) -> None:
     """Under uvicorn, a request announcing a Content-Length over its route's limit is answered 413
     while the client has sent only the head (even one that waits for 100 Continue); without a key,
     401 first. The session gets no file."""
-    key = {"x-api-key": "k1"}
+    key = {"x-api-key": K1}
     status, created = request(f"{api}/api/sessions", "POST", key)
     assert status == 201
     upload = f"/api/sessions/{created['id']}/files/big.pdf"
@@ -142,3 +147,28 @@ def test_sweep_runs_once_and_reports(azurite: Azurite) -> None:
     counts = json.loads(done.stdout)
     assert counts["expired_sessions"] == 0
     assert "storage used" in done.stderr
+
+
+def test_weak_or_empty_keys_are_refused_at_start(azurite: Azurite) -> None:
+    """A short key, one of few characters, or an empty entry (`a, ,b`) stops `ccproc api` with one
+    line saying how to make a strong one."""
+    for keys in ("a, ,b", "short-key", "a" * 40, f"{K1},,{K2}"):
+        env = env_for(azurite, CCPROC_API_KEYS=keys)
+        done = subprocess.run(
+            [CCPROC, "api"], capture_output=True, text=True, timeout=30, env=env, check=False
+        )
+        assert done.returncode == 2, keys
+        (line,) = done.stderr.strip().splitlines()
+        assert "ccproc keys new" in line
+
+
+def test_keys_new_makes_a_key_the_api_takes() -> None:
+    """`ccproc keys new` prints a key strong enough, different every time."""
+    from shared.http.auth import weak_key_reason
+
+    made = {
+        subprocess.run([CCPROC, "keys", "new"], capture_output=True, text=True, check=True).stdout.strip()
+        for _ in range(2)
+    }
+    assert len(made) == 2
+    assert all(weak_key_reason(key) is None for key in made)

@@ -12,15 +12,35 @@ import sys
 from typing import Any
 
 from shared.cli.common import EXIT_FAILED, EXIT_USAGE, storage_settings
+from shared.errors import UsageError
 
 API_KEYS_ENV = "CCPROC_API_KEYS"
 
 
 def api_keys_from_env() -> frozenset[str] | None:
-    """API keys from CCPROC_API_KEYS (comma-separated; mounted from a Secret); None when unset."""
+    """API keys from CCPROC_API_KEYS (comma-separated; mounted from a Secret); None when unset. A
+    weak or empty key is refused (UsageError): its digest, stored as the tenant id, could be guessed."""
+    from shared.http.auth import weak_key_reason  # noqa: PLC0415 — the web stack loads only for `api`
+
     raw = os.environ.get(API_KEYS_ENV, "")
-    keys = frozenset(k.strip() for k in raw.split(",") if k.strip())
-    return keys or None
+    if not raw.strip():
+        return None
+    keys = [k.strip() for k in raw.split(",")]
+    for number, key in enumerate(keys, start=1):
+        reason = weak_key_reason(key) if key else "a key is empty (two commas in a row?)"
+        if reason:
+            raise UsageError(
+                f"{API_KEYS_ENV}: key {number} refused: {reason}; make one with `ccproc keys new`"
+            )
+    return frozenset(keys)
+
+
+def cmd_keys_new(_args: argparse.Namespace) -> int:
+    """Print a new API key, strong enough for CCPROC_API_KEYS."""
+    from shared.http.auth import new_key  # noqa: PLC0415
+
+    print(new_key())
+    return 0
 
 
 def _loopback(host: str) -> bool:
@@ -86,6 +106,9 @@ def register(sub: Any) -> None:
         "--no-keys", action="store_true", help=f"serve without API keys when {API_KEYS_ENV} is unset"
     )
     api.set_defaults(run=cmd_api)
+    keys = sub.add_parser("keys", help="API keys for CCPROC_API_KEYS")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    keys_sub.add_parser("new", help="print a new, strong API key").set_defaults(run=cmd_keys_new)
     sweep = sub.add_parser(
         "sweep", help="delete expired sessions and orphaned uploads once; log storage used"
     )

@@ -360,6 +360,7 @@ def build_app(
         open_prefixes=(WEB_PREFIX,),
         host_checks_keys=host_checks_keys,
         trust_principal=trust_principal,
+        failure_burst=settings.api_key_failures_per_minute,
     )
     app.add_middleware(CatchAll)
     app.include_router(router)

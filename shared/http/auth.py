@@ -20,7 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import math
+import secrets
+import threading
+import time
 import urllib.parse
+from collections import OrderedDict, deque
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -33,6 +39,56 @@ PRINCIPAL_HEADER = "x-ms-client-principal-id"
 KEY_QUERY = "code"  # the Functions host also takes its key as `?code=`
 OWNER_STATE = "ccproc.owner"  # where the request's owner waits in the ASGI scope's state
 _OWNER_DIGITS = 16
+log = logging.getLogger("ccproc.http")
+# Key strength: long and varied enough that the digest stored as a tenant id cannot be guessed.
+MIN_KEY_LENGTH, MIN_KEY_DISTINCT = 32, 12
+# Failed key attempts a client may make in FAILURE_WINDOW seconds before it is answered 429.
+FAILURE_BURST, FAILURE_WINDOW = 10, 60.0
+_CLIENTS_TRACKED = 10_000
+
+
+def new_key() -> str:
+    """A key strong enough for `weak_key_reason`: 43 URL-safe characters from 32 random bytes."""
+    return secrets.token_urlsafe(32)
+
+
+def weak_key_reason(key: str) -> str | None:
+    """Why `key` is too weak to be an API key, or None."""
+    if len(key) < MIN_KEY_LENGTH:
+        return f"an API key has at least {MIN_KEY_LENGTH} characters"
+    if len(set(key)) < MIN_KEY_DISTINCT:
+        return f"an API key has at least {MIN_KEY_DISTINCT} different characters"
+    return None
+
+
+class FailureThrottle:
+    """Failed key attempts per client in a sliding window; past the burst, how long to wait."""
+
+    def __init__(self, burst: int = FAILURE_BURST, window: float = FAILURE_WINDOW) -> None:
+        self.burst, self.window = burst, window
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _recent(self, client: str, now: float) -> deque[float]:
+        times = self._failures.setdefault(client, deque())
+        self._failures.move_to_end(client)
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        while len(self._failures) > _CLIENTS_TRACKED:
+            self._failures.popitem(last=False)  # the longest quiet client goes first
+        return times
+
+    def wait(self, client: str) -> float:
+        """Seconds until `client` may try a key again (0: now)."""
+        now = time.monotonic()
+        with self._lock:
+            times = self._recent(client, now)
+            return max(0.0, times[0] + self.window - now) if len(times) >= self.burst else 0.0
+
+    def failed(self, client: str) -> None:
+        """Record a failed attempt of `client`."""
+        with self._lock:
+            self._recent(client, time.monotonic()).append(time.monotonic())
 
 
 def owner_of(kind: str, secret: str) -> str:
@@ -61,6 +117,7 @@ class ApiKeyMiddleware:
         open_prefixes: tuple[str, ...] = (),
         host_checks_keys: bool = False,
         trust_principal: bool = False,
+        failure_burst: int = FAILURE_BURST,
     ) -> None:
         self.app = app
         self._keys = None if keys is None else [key.encode() for key in keys]
@@ -68,6 +125,7 @@ class ApiKeyMiddleware:
         self._open_paths = open_paths
         self._open_prefixes = open_prefixes
         self._trust_principal = trust_principal
+        self._throttle = FailureThrottle(burst=failure_burst)
 
     def _known(self, given: str) -> bool:
         assert self._keys is not None
@@ -106,6 +164,20 @@ class ApiKeyMiddleware:
             if path in self._open_paths or path.startswith(self._open_prefixes):
                 await self.app(scope, receive, send)  # no owner: these touch no session
                 return
+            client = (scope.get("client") or ("unknown", 0))[0]
+            guessed = any(headers.getlist(name) for name in KEY_HEADERS)  # a key sent, and wrong
+            wait = self._throttle.wait(client) if guessed else 0.0
+            if wait:
+                # Guessing keys: slowed down (the key tried is never logged).
+                log.warning("too many failed API keys from %s: refused for %.0f s", client, wait)
+                retry = {"Retry-After": str(math.ceil(wait))}
+                answer = error_response(
+                    429, "too_many_attempts", "too many wrong keys: try again later", retry
+                )
+                await answer(scope, receive, send)
+                return
+            if guessed:
+                self._throttle.failed(client)
             message = f"send a valid API key in the {KEY_HEADERS[0]} header"
             await error_response(401, "unauthorized", message)(scope, receive, send)
             return
