@@ -18,6 +18,7 @@ import azure.functions as func
 from functions.runtime import runtime
 from shared.http.app import build_app
 from shared.http.errors import error_response
+from shared.http.headers import protective_headers
 
 bp = func.Blueprint()
 
@@ -37,24 +38,32 @@ def asgi_app() -> func.AsgiMiddleware:
 
 @bp.route(
     route="api/{*route}",
-    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
     auth_level=func.AuthLevel.FUNCTION,
 )
 async def api(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     """Hand the request to the HTTP app: its URL path (`/api/...`) picks the route."""
+    path = urllib.parse.urlsplit(req.url).path
     try:
-        urllib.parse.unquote_to_bytes(urllib.parse.urlsplit(req.url).path).decode("utf-8")
+        urllib.parse.unquote_to_bytes(path).decode("utf-8")
     except UnicodeDecodeError:
         # AsgiMiddleware would raise on it before the app is reached, and the host answer 500.
-        return _bad_path()
+        return _bad_path(path)
     return cast(func.HttpResponse, await asgi_app().handle_async(req, context))
 
 
-def _bad_path() -> func.HttpResponse:
-    return error(400, "bad_path", "the URL path is not valid UTF-8 once decoded")
+def _bad_path(path: str) -> func.HttpResponse:
+    return error(400, "bad_path", "the URL path is not valid UTF-8 once decoded", path=path)
 
 
-def error(status: int, code: str, message: str) -> func.HttpResponse:
-    """A failure answered before the app, in the app's one shape (`shared.http.errors`)."""
+def error(status: int, code: str, message: str, *, path: str) -> func.HttpResponse:
+    """A failure at `path` answered before the app, in the app's one shape (`shared.http.errors`) and
+    with the app's protective headers (`shared.http.headers`)."""
     answer = error_response(status, code, message)
-    return func.HttpResponse(bytes(answer.body), status_code=status, mimetype="application/json")
+    mimetype = "application/json"
+    return func.HttpResponse(
+        bytes(answer.body),
+        status_code=status,
+        mimetype=mimetype,
+        headers=dict(protective_headers(path, mimetype)),
+    )

@@ -23,7 +23,7 @@ def test_app_indexes_every_function(functions: dict[str, Any]) -> None:
     bindings = json.loads(functions["api"].get_function_json())["bindings"]
     trigger = next(b for b in bindings if b["type"] == "httpTrigger")
     assert (trigger["route"], trigger["authLevel"]) == ("api/{*route}", "FUNCTION")
-    assert sorted(trigger["methods"]) == ["DELETE", "GET", "PATCH", "POST", "PUT"]
+    assert sorted(trigger["methods"]) == ["DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"]
 
 
 def test_web_page_is_anonymous_get_only_and_keeps_api_routes_keyed(functions: dict[str, Any]) -> None:
@@ -33,7 +33,11 @@ def test_web_page_is_anonymous_get_only_and_keeps_api_routes_keyed(functions: di
     assert host["extensions"]["http"]["routePrefix"] == ""
     bindings = json.loads(functions["web"].get_function_json())["bindings"]
     trigger = next(b for b in bindings if b["type"] == "httpTrigger")
-    assert (trigger["route"], trigger["authLevel"], trigger["methods"]) == ("{*path}", "ANONYMOUS", ["GET"])
+    assert (trigger["route"], trigger["authLevel"], trigger["methods"]) == (
+        "{*path}",
+        "ANONYMOUS",
+        ["GET", "HEAD"],
+    )
     page = functions["web"].get_user_function()
     for path in ("/api/sessions", "/%61pi/sessions", "/API/sessions", "/api"):
         request = func.HttpRequest(method="GET", url=f"http://localhost{path}", body=b"")
@@ -52,7 +56,7 @@ def test_app_indexes_health_route(functions: dict[str, Any]) -> None:
     trigger = next(b for b in bindings if b["type"] == "httpTrigger")
     assert trigger["route"] == "api/health"
     assert trigger["authLevel"] == "ANONYMOUS"
-    assert trigger["methods"] == ["GET"]
+    assert trigger["methods"] == ["GET", "HEAD"]
 
 
 def test_health_answers(functions: dict[str, Any]) -> None:
@@ -61,3 +65,9 @@ def test_health_answers(functions: dict[str, Any]) -> None:
     response = functions["health"].get_user_function()(request)
     assert response.status_code == 200
     assert json.loads(response.get_body()) == {"status": "ok"}
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+    head = functions["health"].get_user_function()(
+        func.HttpRequest(method="HEAD", url="/api/health", body=b"")
+    )
+    assert (head.status_code, head.get_body()) == (200, b"")

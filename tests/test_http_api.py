@@ -539,7 +539,7 @@ def test_functions_api_is_one_catch_all_function_keyed_route() -> None:
     trigger = next(b for b in bindings if b["type"] == "httpTrigger")
     assert trigger["route"] == "api/{*route}"
     assert trigger["authLevel"] == "FUNCTION"
-    assert trigger["methods"] == ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    assert trigger["methods"] == ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 
 
 def test_functions_api_builds_the_app_from_settings_on_first_call(

@@ -4,7 +4,8 @@
 One story, step by step, as finance staff would go through it: refuse a wrong file, upload a statement
 (request body) and a receipts report (blocks to a SAS URL, one block failing once on the way), watch
 the session complete, filter the exceptions, add an alias and see the count change, download the
-workbook and open it. Screenshots of each step go to `out/test-artifacts/web/`.
+workbook and open it. Screenshots of each step go to `out/test-artifacts/web/`. Every page fails its
+test on anything its Content-Security-Policy refuses; one test shows the policy is enforced at all.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from reportlab.pdfgen import canvas
 
 from tests.azurite import Azurite, free_port
 from tests.builders.month import build_month
-from tests.test_cli_serve import serving
+from tests.test_cli_serve import K1, serving
 
 CCPROC = str(Path(sys.executable).with_name("ccproc"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -55,6 +56,10 @@ FOCUSED = """() => {
     return {id: el.dataset.testid || "", tag: el.tagName, href: el.getAttribute("href") || "",
             outline: style.outlineStyle + " " + style.outlineWidth, shadow: style.boxShadow};
 }"""
+
+# Reports each refusal of the page's Content-Security-Policy to the test (see `watch_policy`).
+VIOLATIONS = """document.addEventListener("securitypolicyviolation", (e) =>
+    window.cspViolation(`${e.effectiveDirective} refused ${e.blockedURI || "inline"}: ${e.sample}`));"""
 
 playwright_sync = pytest.importorskip("playwright.sync_api", reason="playwright is in requirements-dev.txt")
 
@@ -118,17 +123,30 @@ def browser() -> Iterator[Any]:
             instance.close()
 
 
+def watch_policy(context: Any) -> list[str]:
+    """The Content-Security-Policy violations of every page of `context`, as they happen (a
+    `securitypolicyviolation` listener on each document, reporting through a Playwright binding)."""
+    violations: list[str] = []
+    context.expose_binding("cspViolation", lambda _source, text: violations.append(text))
+    context.add_init_script(VIOLATIONS)
+    return violations
+
+
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    """A fresh page at 1280x800 that fails the test on any uncaught script error."""
+    """A fresh page at 1280x800 that fails the test on any uncaught script error and on anything its
+    Content-Security-Policy refuses."""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    violations = watch_policy(context)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
     yield page
     context.close()
     assert not errors, errors
+    assert not violations, violations
 
 
 def shot(page: Any, name: str) -> None:
@@ -464,7 +482,8 @@ def test_a_stopped_upload_can_be_removed_and_the_rest_goes_on(
 @pytest.fixture
 def keyed(azurite: Azurite) -> Iterator[str]:
     """`ccproc api` as deployed: keys from CCPROC_API_KEYS required on every API route."""
-    with serving(azurite, "right-key") as url:
+    # A key as `ccproc keys new` makes it: since weak keys are refused at start-up, "right-key" is not.
+    with serving(azurite, K1) as url:
         yield url
 
 
@@ -488,12 +507,12 @@ def test_with_keys_the_page_asks_for_one_and_sends_it_in_a_header(keyed: str, pa
     page.get_by_test_id("key-input").fill("wrong-key")
     page.get_by_test_id("key-input").press("Enter")
     playwright_sync.expect(page.get_by_test_id("alert")).to_contain_text("key")
-    page.get_by_test_id("key-input").fill("right-key")
+    page.get_by_test_id("key-input").fill(K1)
     page.get_by_test_id("key-input").press("Enter")
     playwright_sync.expect(page.get_by_text("No sessions yet")).to_be_visible()  # storage of its own
     playwright_sync.expect(form).to_be_hidden()
-    assert "right-key" in keys
-    assert not any("key" in url.lower() for url in urls)
+    assert K1 in keys
+    assert not any(K1 in url or "key" in url.lower() for url in urls)
 
 
 def test_a_pdf_that_is_neither_report_is_named_as_such_after_extraction(
@@ -515,3 +534,93 @@ def test_a_pdf_that_is_neither_report_is_named_as_such_after_extraction(
     )
     playwright_sync.expect(page.get_by_test_id("phase-extraction")).to_have_attribute("data-state", "failed")
     shot(page, "14-neither-report")
+
+
+# -- the Content-Security-Policy -----------------------------------------------------------------
+def _policy(answer: Any) -> dict[str, list[str]]:
+    """An answer's Content-Security-Policy as directive -> sources."""
+    directives = [d.split() for d in answer.headers["content-security-policy"].split(";") if d.strip()]
+    return {d[0]: d[1:] for d in directives}
+
+
+def test_the_page_uploads_under_its_policy_without_a_console_message(
+    dev: str, page: Any, month: tuple[Path, dict[str, Any]]
+) -> None:
+    """Served with its strict policy (no inline code; connections to itself and the blob endpoint
+    only), the page uploads a statement (request body) and a receipts report (blocks PUT straight to
+    storage) without one console message and with nothing refused."""
+    folder, _ = month
+    messages: list[str] = []
+    page.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
+    blocks: list[str] = []
+    page.on("requestfinished", lambda r: blocks.append(r.url) if "comp=block" in r.url else None)
+    answer = page.goto(dev)
+    policy = _policy(answer)
+    assert policy["default-src"] == ["'self'"]
+    assert "unsafe" not in answer.headers["content-security-policy"]
+    (storage,) = (source for source in policy["connect-src"] if source != "'self'")
+    assert storage.startswith("http://127.0.0.1:")
+    assert not dev.startswith(storage)
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    page.get_by_test_id("file-input").set_input_files(
+        [str(folder / "statement.pdf"), str(folder / "receipts.pdf")]
+    )
+    page.get_by_test_id("start-upload").click()
+    playwright_sync.expect(page.get_by_test_id("phase-upload")).to_have_attribute("data-state", "done")
+    assert blocks
+    assert all(url.startswith(f"{storage}/") for url in blocks), blocks
+    assert not messages, messages
+
+
+def test_the_page_policy_is_enforced(browser: Any, dev: str) -> None:
+    """The policy is enforced, not only sent: an inline script and a style attribute added to the page
+    are refused and reported, while the page's own way of styling (CSSOM) still works."""
+    context = browser.new_context()
+    violations = watch_policy(context)
+    page = context.new_page()
+    try:
+        page.goto(dev)
+        playwright_sync.expect(page.get_by_test_id("file-input")).to_be_attached()
+        page.evaluate("""() => {
+            const script = document.createElement("script");
+            script.textContent = "window.injected = true";
+            document.head.append(script);
+            const styled = document.createElement("p");
+            styled.setAttribute("style", "color: red");
+            document.body.append(styled);
+        }""")
+        for _ in range(100):
+            if len(violations) >= 2:  # the two refusals above
+                break
+            page.wait_for_timeout(20)
+        assert page.evaluate("window.injected") is None
+        assert sorted(v.split()[0] for v in violations) == ["script-src-elem", "style-src-attr"], violations
+        restyled = "() => { document.body.style.color = 'red'; return document.body.style.color; }"
+        assert page.evaluate(restyled) == "red"
+    finally:
+        context.close()
+
+
+# Swagger UI comes from its CDN, which this closed network cannot reach: a stand-in takes its place.
+SWAGGER_STUB = """window.SwaggerUIBundle = Object.assign(
+    (config) => { window.swaggerConfig = config; return {}; },
+    {presets: {apis: {}}, SwaggerUIStandalonePreset: {}});"""
+
+
+def test_the_api_docs_run_their_own_script_under_their_policy(dev: str, page: Any) -> None:
+    """`/api/docs` runs its inline bootstrap (allowed by hash) and its CDN's script, nothing refused."""
+
+    def cdn(route: Any) -> None:
+        script = route.request.url.endswith(".js")
+        route.fulfill(
+            status=200,
+            content_type="text/javascript" if script else "text/css",
+            body=SWAGGER_STUB if script else "",
+        )
+
+    page.route("https://cdn.jsdelivr.net/**", cdn)
+    page.route("https://fastapi.tiangolo.com/**", lambda route: route.fulfill(status=204))
+    answer = page.goto(f"{dev}/api/docs")
+    assert "'unsafe-inline'" not in _policy(answer)["script-src"]
+    page.wait_for_function("() => window.swaggerConfig !== undefined")
+    assert page.evaluate("window.swaggerConfig.url") == "/api/openapi.json"

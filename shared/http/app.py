@@ -6,6 +6,8 @@ upload route is async only to hand its body stream to a worker thread (`shared.h
 Failures are answered by `shared.http.errors`; API keys and the caller's owner (the tenant a
 session belongs to) by `shared.http.auth`; bodies too large for their route by `shared.http.body`.
 Every session route passes the caller's owner to its use case: another owner's session is a 404.
+Protective headers (a Content-Security-Policy, nosniff, no-referrer, no-store on `/api/`) and HEAD
+wherever GET answers come from `shared.http.headers`, around everything else.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from pathlib import Path
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
@@ -26,6 +29,7 @@ from shared.errors import BadContentLengthError, UnknownAliasError
 from shared.http.auth import OWNER_STATE, ApiKeyMiddleware
 from shared.http.body import BlockingBody, BodyLimitMiddleware
 from shared.http.errors import CatchAll, install_error_handlers
+from shared.http.headers import ProtectiveHeaders, docs_policy, page_policy, storage_origin
 from shared.http.models import (
     Alias,
     AliasDeleted,
@@ -59,6 +63,7 @@ from shared.storage.gateway import Storage
 from shared.values import mask_card_numbers, normalise_name
 
 HEALTH_PATH = "/api/health"
+DOCS_PATH = "/api/docs"
 WEB = Path(__file__).resolve().parent / "web"  # the page finance staff use, served at `/`
 WEB_PREFIX = "/web/"
 _PLAIN_FILE_NAME = re.compile(r"^[A-Za-z0-9._ -]+$")
@@ -343,14 +348,16 @@ def build_app(
         summary="Cardholder statements and receipt reports in, reconciled transactions and reports out.",
         version="1",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        # Served below, so that its policy is made from the very HTML it answers.
+        docs_url=None,
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.storage = _Once(storage_factory)
     app.state.settings = settings
     install_error_handlers(app)
-    # The last added runs first: CatchAll, then the key check, then the body limit (a caller without
-    # a key is refused before its body is looked at).
+    # The last added runs first: the headers (so every answer has them, failures too), CatchAll, then
+    # the key check, then the body limit (a caller without a key is refused before its body is looked at).
     app.add_middleware(BodyLimitMiddleware, upload_limit=settings.max_upload_bytes)
     app.add_middleware(
         ApiKeyMiddleware,
@@ -363,11 +370,33 @@ def build_app(
         failure_burst=settings.api_key_failures_per_minute,
     )
     app.add_middleware(CatchAll)
+    docs = _docs_page(app)
+    app.add_middleware(
+        ProtectiveHeaders,
+        # The page PUTs large files straight to the blob endpoint its upload URLs name.
+        page=page_policy(storage_origin(settings)),
+        html_policies={DOCS_PATH: docs_policy(bytes(docs.body).decode())},
+    )
     app.include_router(router)
     app.add_api_route("/", _page, include_in_schema=False, methods=["GET"])
+
+    async def docs_page() -> HTMLResponse:
+        return docs
+
+    app.add_api_route(DOCS_PATH, docs_page, include_in_schema=False, methods=["GET"])
     app.mount(WEB_PREFIX.rstrip("/"), StaticFiles(directory=WEB), name="web")
     return app
 
 
 async def _page() -> FileResponse:
     return FileResponse(WEB / "index.html", media_type="text/html; charset=utf-8")
+
+
+def _docs_page(app: FastAPI) -> HTMLResponse:
+    """The Swagger UI page of the API document, made once. No validator badge: it would send the
+    document's URL to validator.swagger.io."""
+    return get_swagger_ui_html(
+        openapi_url=cast(str, app.openapi_url),
+        title=f"{app.title} - Swagger UI",
+        swagger_ui_parameters={"validatorUrl": None},
+    )
