@@ -229,9 +229,21 @@ class BadUploadIdError(RequestError):
 
 
 class QuotaError(RequestError):
-    """More than a session (or a tenant) may hold: files per session."""
+    """More than a session or a tenant may hold: files per session, sessions per tenant."""
 
     code = "quota"
+
+
+class StorageQuotaError(TooLargeError):
+    """The file would take a tenant's sessions past the bytes they may hold in storage."""
+
+    code = "storage_quota"
+
+
+class BadPageTokenError(RequestError):
+    """A page token (`next` of a listing) that no listing gave."""
+
+    code = "bad_page_token"
 
 
 class ClientGoneError(RequestError):

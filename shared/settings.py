@@ -65,6 +65,19 @@ class Settings(BaseSettings):
     upload_url_minutes: int = Field(default=15, ge=1, le=24 * 60)
     # A month is one statement and one receipts report, with room for newer copies of either.
     max_files_per_session: int = Field(default=20, ge=1, description="files one session may hold")
+    # Per tenant (API key, or signed-in principal): a clerk keeps a session a month, some re-runs, for
+    # `retention_days`; these stop one tenant from filling the account or slowing the others.
+    max_sessions_per_tenant: int = Field(
+        default=200, ge=1, description="sessions one tenant holds at once (until deleted or expired)"
+    )
+    max_stored_bytes_per_tenant: int = Field(
+        default=50 * 1024 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="bytes one tenant's sessions may hold in storage (uploads, copies, reports)",
+    )
+    session_page_size: int = Field(
+        default=50, ge=1, le=500, description="sessions in one page of the session list"
+    )
     api_key_failures_per_minute: int = Field(
         default=10, ge=1, description="wrong API keys one client may send a minute before it waits (429)"
     )

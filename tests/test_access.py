@@ -179,7 +179,7 @@ def test_another_tenants_session_is_exactly_as_unknown(
     assert (status, _error(body)) == (404, "unknown_session")
     assert _blobs(storage, settings.uploads_container) == []
 
-    assert keyed.json("GET", "/api/sessions", headers=BOB) == (200, {"sessions": []})
+    assert keyed.json("GET", "/api/sessions", headers=BOB) == (200, {"sessions": [], "next": None})
     _, after = keyed.json("GET", f"/api/sessions/{session_id}", headers=ALICE)
     assert after == before  # not renamed, not reprocessed, no file added or removed
     assert _blobs(storage, settings.sessions_container, f"{session_id}/") == blobs_before

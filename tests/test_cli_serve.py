@@ -49,12 +49,13 @@ K2 = "k2-Aa1Bb2Cc3Dd4Ee5Ff6Gg7Hh8Ii9Jj0Kk"
 
 
 @contextmanager
-def serving(azurite: Azurite, keys: str) -> Iterator[str]:
-    """`ccproc api` on a free loopback port with CCPROC_API_KEYS=`keys`, until the block ends."""
+def serving(azurite: Azurite, keys: str, **settings: str) -> Iterator[str]:
+    """`ccproc api` on a free loopback port with CCPROC_API_KEYS=`keys` (and any other `settings`),
+    until the block ends."""
     port = free_port()
     process = subprocess.Popen(
         [CCPROC, "api", "--port", str(port)],
-        env=env_for(azurite, CCPROC_API_KEYS=keys),
+        env=env_for(azurite, CCPROC_API_KEYS=keys, **settings),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -285,4 +285,4 @@ def test_a_session_created_through_a_lost_answer_exists_once(
     gateway = RetryingStorage(lose_answer, settings.model_copy(update=FAST))
     view = sessions.create_session(gateway, settings)
     assert lose_answer.faults == 1
-    assert [s.id for s in sessions.list_sessions(storage, settings)] == [view.id]
+    assert [s.id for s in sessions.list_sessions(storage, settings).sessions] == [view.id]

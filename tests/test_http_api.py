@@ -246,10 +246,14 @@ def test_delete_session_removes_all_its_blobs(
     client.upload(session_id, "b.pdf", statement_pdf)
     status, body = client.json("DELETE", f"/api/sessions/{session_id}")
     assert status == 200
-    assert body == {"deleted": 5}  # two uploads, two file records, the manifest
+    assert body == {"deleted": 6}  # two uploads, two file records, the manifest, its index entry
     assert _blobs(storage, settings.uploads_container, f"{session_id}/") == []
     assert _blobs(storage, settings.sessions_container, f"{session_id}/") == []
-    assert _blobs(storage, settings.sessions_container) == [f"{other}/manifest.json"]
+    left = _blobs(storage, settings.sessions_container)
+    assert [name for name in left if not name.startswith("index/")] == [f"{other}/manifest.json"]
+    assert [name.rsplit("-", 1)[1] for name in _blobs(storage, settings.sessions_container, "index/_/")] == [
+        other
+    ]
     status, body = client.json("GET", f"/api/sessions/{session_id}")
     assert status == 404
 
@@ -506,6 +510,9 @@ class _Broken:
         return getattr(self._storage, name)
 
     def list(self, container: str, prefix: str = "") -> Iterator[Any]:
+        raise RuntimeError("listing broke near card 4111 1111 1111 1111")
+
+    def list_page(self, container: str, prefix: str, **_: Any) -> tuple[list[Any], str | None]:
         raise RuntimeError("listing broke near card 4111 1111 1111 1111")
 
 

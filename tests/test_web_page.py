@@ -515,6 +515,34 @@ def test_with_keys_the_page_asks_for_one_and_sends_it_in_a_header(keyed: str, pa
     assert not any(K1 in url or "key" in url.lower() for url in urls)
 
 
+def test_older_sessions_come_a_page_at_a_time(azurite: Azurite, page: Any) -> None:
+    """With three sessions to a page, the list shows the newest three and a button for older ones,
+    which adds them page by page, newest first, until there are none; the button then goes."""
+    with serving(azurite, K1, SESSION_PAGE_SIZE="3") as url:
+        made = []
+        for i in range(7):
+            request = urllib.request.Request(  # noqa: S310 - loopback only
+                f"{url}/api/sessions",
+                data=json.dumps({"name": f"Month {i}"}).encode(),
+                method="POST",
+                headers={"content-type": "application/json", "x-api-key": K1},
+            )
+            with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - loopback only
+                made.append(json.load(answer)["id"])
+        page.goto(url)
+        page.get_by_test_id("key-input").fill(K1)
+        page.get_by_test_id("key-input").press("Enter")
+        rows = page.get_by_test_id("session-row")
+        older = page.get_by_test_id("older-sessions")
+        playwright_sync.expect(rows).to_have_count(3)
+        for count in (6, 7):
+            older.click()
+            playwright_sync.expect(rows).to_have_count(count)
+        playwright_sync.expect(older).to_be_hidden()
+        shown = [rows.nth(i).get_attribute("data-id") for i in range(7)]
+        assert shown == made[::-1]
+
+
 def test_a_pdf_that_is_neither_report_is_named_as_such_after_extraction(
     dev: str, page: Any, tmp_path: Path
 ) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
@@ -166,9 +166,16 @@ def new_session(
 
 
 @router.get("/sessions", tags=["sessions"])
-def sessions(storage: StorageDep, settings: SettingsDep, owner: OwnerDep) -> SessionList:
-    """The caller's sessions, newest first."""
-    return SessionList(sessions=list_sessions(storage, settings, owner=owner))
+def sessions(
+    storage: StorageDep,
+    settings: SettingsDep,
+    owner: OwnerDep,
+    limit: Annotated[int | None, Query(ge=1, le=500, description="sessions on this page")] = None,
+    page: Annotated[str | None, Query(max_length=4096, description="`next` of the page before")] = None,
+) -> SessionList:
+    """The caller's sessions, newest first, a page at a time (`next` asks for the next one)."""
+    found = list_sessions(storage, settings, owner=owner, limit=limit, page=page)
+    return SessionList(sessions=found.sessions, next=found.next)
 
 
 @router.get("/sessions/{session_id}", tags=["sessions"])

@@ -7,10 +7,10 @@ class first; the errors themselves, `shared.errors`, know nothing of HTTP):
 |---|---|
 | `UnknownSessionError`, `UnknownAliasError`, `MissingReceiptError` | 404 |
 | `WrongStateError` | 409 |
-| `TooLargeError` | 413 |
+| `TooLargeError` (also `StorageQuotaError`: a tenant's stored bytes) | 413 |
 | `NotPdfUploadError` | 415 |
-| `QuotaError` (more files than a session may hold) | 429 |
-| any other `PermanentError` (a `RequestError`, `AliasError`, a bad name) | 400 |
+| `QuotaError` (more files than a session may hold, more sessions than a tenant may) | 429 |
+| any other `PermanentError` (a `RequestError`, `AliasError`, a bad name or page token) | 400 |
 | `ConflictError` (a race lost too often) | 409 |
 | `NotFoundError` (a blob the session should have) | 404 |
 | `TransientError` (`StorageUnavailableError`) | 503 with `Retry-After` |

@@ -30,9 +30,12 @@ class Limits(BaseModel):
 
 
 class SessionList(BaseModel):
-    """Every session, newest first (without their files)."""
+    """A page of the caller's sessions, newest first (without their files)."""
 
     sessions: list[SessionView]
+    next: str | None = Field(
+        default=None, description="ask for the next page with ?page=<this>; null on the last page"
+    )
 
 
 class UploadUrl(BaseModel):

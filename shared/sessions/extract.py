@@ -6,7 +6,14 @@ from __future__ import annotations
 import logging
 from contextlib import suppress
 
-from shared.errors import ExtractionGaveUpError, FileTooLargeError, NotFoundError, PermanentError
+from shared.errors import (
+    ExtractionGaveUpError,
+    FileTooLargeError,
+    NotFoundError,
+    PermanentError,
+    StorageQuotaError,
+    UnknownSessionError,
+)
 from shared.extraction.sandbox import extract_and_cut_sandboxed
 from shared.models import DocumentKind
 from shared.sessions.layout import (
@@ -19,7 +26,8 @@ from shared.sessions.layout import (
 )
 from shared.sessions.models import FileRecord, FileStatus, now
 from shared.sessions.receipt_store import CutsUpload
-from shared.sessions.store import exists, load_record, save_record, scratch
+from shared.sessions.store import exists, load_manifest, load_record, save_record, scratch
+from shared.sessions.tenants import check_storage_quota
 from shared.settings import Settings
 from shared.storage.gateway import Storage
 from shared.values import mask_card_numbers
@@ -49,10 +57,12 @@ def extract_upload(storage: Storage, settings: Settings, blob_name: str) -> File
             storage.send(settings.results_queue, results_message(session_id, file_id))
             storage.delete(settings.uploads_container, blob_name)
         return record
-    too_large = _too_large(storage, settings, blob_name)
+    too_large: PermanentError | None = _too_large(storage, settings, blob_name) or _over_quota(
+        storage, settings, session_id
+    )
     if too_large is not None:
-        # An upload URL lets a client write any size: the limit is enforced here, before a byte is
-        # downloaded, and the blob removed (it would only fill the scratch disk again).
+        # An upload URL lets a client write any size: the limits are enforced here, before a byte
+        # is downloaded, and the blob removed (it would only fill the scratch disk again).
         record.status, record.error, record.error_code = FileStatus.FAILED, too_large.message, too_large.code
         save_record(storage, settings, session_id, record)
         storage.send(settings.results_queue, results_message(session_id, file_id))
@@ -136,6 +146,18 @@ def _too_large(storage: Storage, settings: Settings, blob_name: str) -> FileTooL
     return FileTooLargeError(
         f"the file is {size / mib:,.1f} MiB, more than the {limit:,.1f} MiB a file may be"
     )
+
+
+def _over_quota(storage: Storage, settings: Settings, session_id: str) -> StorageQuotaError | None:
+    """The refusal of an upload that took its tenant past the bytes a tenant may store; None if not."""
+    try:
+        manifest, _ = load_manifest(storage, settings, session_id)
+        check_storage_quota(storage, settings, manifest.owner)
+    except UnknownSessionError:
+        return None  # deleted meanwhile: the download below finds the upload gone
+    except StorageQuotaError as exc:
+        return exc
+    return None
 
 
 def give_up_upload(storage: Storage, settings: Settings, blob_name: str, reason: str) -> FileRecord:

@@ -19,6 +19,11 @@ card data:
     sessions/<session>/reports/receipts-index.json   each matched transaction's receipt PDF
     sessions/<session>/reports/receipts-extra.pdfs   PDFs finalize had to cut itself (rarely any)
     sessions/aliases/<owner>.json              a tenant's alias table (`aliases.json`: keyless)
+    sessions/index/<owner>/<newest>-<session>  an empty blob per session of a tenant (`_`: keyless),
+                                               named to list newest first: the session list and
+                                               the session quota read only the caller's own
+    sessions/index/built                       written once every session made before the index
+                                               has its entry
     sessions/claims/<session>/<file>           its lease claims one upload for one extract worker
 
     queue <RESULTS_QUEUE>                      {"session": "<session>", "file": "<file>" | null}:
@@ -31,6 +36,7 @@ card data:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import secrets
@@ -151,6 +157,42 @@ def aliases_blob(owner: str | None) -> str:
     if not _OWNER.match(owner):
         raise ValueError(f"not an owner id: {owner[:80]!r}")
     return f"aliases/{owner}.json"
+
+
+LOCAL_OWNER_KEY = "_"  # the keyless owner's index folder: an owner id is a digest, never this
+_NEWEST_FIRST = 10**13 - 1  # milliseconds since 1970 as 13 digits, subtracted: newest sorts first
+
+
+def index_prefix(owner: str | None) -> str:
+    """The folder of `owner`'s session index (None: the local owner of a keyless API)."""
+    if owner is not None and not _OWNER.match(owner):
+        raise ValueError(f"not an owner id: {owner[:80]!r}")
+    return f"index/{owner or LOCAL_OWNER_KEY}/"
+
+
+# The stamp's digits written as letters (0 as a, 9 as j): they sort alike, and a run of 13 digits
+# in a blob name would look like a card number to anyone scanning storage for one.
+_AS_LETTERS = str.maketrans("0123456789", "abcdefghij")
+_STAMP = re.compile(r"^[a-j]{13}$")
+
+
+def index_blob(owner: str | None, created: dt.datetime, session_id: str) -> str:
+    """The index entry of `owner`'s session made at `created`: names sort newest first."""
+    millis = round(created.timestamp() * 1000)
+    stamp = f"{_NEWEST_FIRST - millis:013d}".translate(_AS_LETTERS)
+    return f"{index_prefix(owner)}{stamp}-{session_id}"
+
+
+INDEX_BUILT = "index/built"
+
+
+def parse_index_blob(blob_name: str) -> str | None:
+    """The session an index entry names; None for any other blob."""
+    parts = blob_name.split("/")
+    if len(parts) != 3 or parts[0] != "index":
+        return None
+    stamp, _, session_id = parts[2].partition("-")
+    return session_id if _STAMP.match(stamp) and SESSION_ID.match(session_id) else None
 
 
 def claim_blob(session_id: str, file_id: str) -> str:

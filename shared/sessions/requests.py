@@ -12,6 +12,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from contextlib import suppress
+from dataclasses import dataclass
 
 from shared.errors import (
     BadUploadIdError,
@@ -46,12 +47,18 @@ from shared.sessions.store import (
     Owner,
     OwnerCheck,
     exists,
-    iter_manifests,
     load_manifest,
     load_record,
     load_records,
     save_record,
     update_manifest,
+)
+from shared.sessions.tenants import (
+    add_to_index,
+    check_session_quota,
+    check_storage_quota,
+    list_page,
+    remove_from_index,
 )
 from shared.settings import Settings
 from shared.storage.gateway import CREATE_ONLY, Readable, Storage
@@ -69,6 +76,8 @@ def create_session(
     manifest = SessionManifest(
         id=secrets.token_hex(16), owner=owner, name=session_name(name), created=stamp, updated=stamp
     )
+    check_session_quota(storage, settings, owner)
+    add_to_index(storage, settings, manifest)
     storage.put_bytes(
         settings.sessions_container,
         manifest_blob(manifest.id),
@@ -103,6 +112,9 @@ def _new_record(
         if held >= settings.max_files_per_session:
             most = settings.max_files_per_session
             raise QuotaError(f"a session holds at most {most} files: remove one, or start a new session")
+        # A file of unknown size (an upload URL, a body without Content-Length) is refused here only
+        # when the tenant is already past the quota; the extract step checks it once it is stored.
+        check_storage_quota(storage, settings, manifest.owner, size or 0)
     record = FileRecord(
         id=file_id or secrets.token_hex(8),
         name=name,
@@ -340,14 +352,27 @@ def get_session(
     return view(manifest, load_records(storage, settings, session_id))
 
 
-def list_sessions(storage: Storage, settings: Settings, *, owner: OwnerCheck = ANYONE) -> list[SessionView]:
-    """The sessions of `owner` (every session with ANYONE), newest first, without their files."""
-    views = [
-        view(manifest, [])
-        for manifest in iter_manifests(storage, settings)
-        if owner is ANYONE or manifest.owner == owner
-    ]
-    return sorted(views, key=lambda v: v.created, reverse=True)
+@dataclass(frozen=True)
+class SessionPage:
+    """A page of a tenant's sessions, newest first, without their files; `next` asks for the next
+    page (None: this is the last)."""
+
+    sessions: list[SessionView]
+    next: str | None
+
+
+def list_sessions(
+    storage: Storage,
+    settings: Settings,
+    *,
+    owner: Owner = None,
+    limit: int | None = None,
+    page: str | None = None,
+) -> SessionPage:
+    """A page of `owner`'s sessions, newest first, read from the tenant's own index: `limit`
+    (the `session_page_size` setting when None) at most, from where the token `page` left off."""
+    found = list_page(storage, settings, owner, limit=limit or settings.session_page_size, token=page)
+    return SessionPage([view(manifest, []) for manifest in found.manifests], found.next)
 
 
 def reconciliation(
@@ -397,8 +422,8 @@ def delete_session(
     storage: Storage, settings: Settings, session_id: str, *, owner: OwnerCheck = ANYONE
 ) -> int:
     """Remove everything of a session, uploads included; returns how many blobs went."""
-    load_manifest(storage, settings, session_id, owner=owner)
-    removed = 0
+    manifest, _ = load_manifest(storage, settings, session_id, owner=owner)
+    removed = int(remove_from_index(storage, settings, manifest))
     for container in (settings.uploads_container, settings.sessions_container):
         names = [info.name for info in storage.list(container, session_prefix(session_id))]
         # The manifest goes last, so a half-finished delete can be finished by deleting again.

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from shared.errors import ConflictError, NotFoundError, UnknownSessionError
-from shared.sessions.layout import SESSION_ID, is_manifest_blob, manifest_blob, record_blob, records_prefix
+from shared.sessions.layout import SESSION_ID, manifest_blob, record_blob, records_prefix
 from shared.sessions.models import FileRecord, SessionManifest, now
 from shared.settings import Settings
 from shared.storage.gateway import Storage, back_off
@@ -114,14 +114,6 @@ def load_records(storage: Storage, settings: Settings, session_id: str) -> list[
         data, _ = storage.get_bytes(settings.sessions_container, info.name)
         records.append(FileRecord.model_validate_json(data))
     return sorted(records, key=lambda r: (r.uploaded or r.extracted or now(), r.id))
-
-
-def iter_manifests(storage: Storage, settings: Settings) -> Iterator[SessionManifest]:
-    """Every session's manifest, whoever owns it."""
-    for info in storage.list(settings.sessions_container):
-        if is_manifest_blob(info.name):
-            data, _ = storage.get_bytes(settings.sessions_container, info.name)
-            yield SessionManifest.model_validate_json(data)
 
 
 @contextmanager

@@ -1,5 +1,5 @@
 """The sweep step (timer trigger, CronJob): delete sessions past retention, fail uploads left
-orphaned, and measure the storage sessions use."""
+orphaned, heal the tenants' session index, and measure the storage sessions use."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from shared.errors import PermanentError
 from shared.sessions.finalize import fail_session
 from shared.sessions.layout import (
     is_manifest_blob,
+    parse_index_blob,
     parse_record_blob,
     parse_upload_blob,
     record_blob,
@@ -19,6 +20,7 @@ from shared.sessions.layout import (
 from shared.sessions.models import FileRecord, FileStatus, SessionManifest, now
 from shared.sessions.requests import delete_session
 from shared.sessions.store import exists, load_record, save_record
+from shared.sessions.tenants import repair_index
 from shared.settings import Settings
 from shared.storage.gateway import Storage
 
@@ -30,14 +32,21 @@ def sweep(storage: Storage, settings: Settings, at: dt.datetime | None = None) -
     at = at or now()
     stale = at - dt.timedelta(hours=settings.orphan_upload_hours)
     expired = orphans = 0
+    kept: list[SessionManifest] = []
+    entries: list[tuple[str, dt.datetime]] = []
     for info in list(storage.list(settings.sessions_container)):
-        # One listing serves both: manifests (retention) and file records (orphaned uploads).
+        # One listing serves all: manifests (retention), file records (orphaned uploads) and the
+        # tenants' session index (`repair_index`).
         if is_manifest_blob(info.name):
             data, _ = storage.get_bytes(settings.sessions_container, info.name)
             manifest = SessionManifest.model_validate_json(data)
             if manifest.created < at - dt.timedelta(days=settings.retention_days):
                 delete_session(storage, settings, manifest.id)
                 expired += 1
+            else:
+                kept.append(manifest)
+        elif parse_index_blob(info.name) is not None:
+            entries.append((info.name, info.last_modified))
         elif (found := parse_record_blob(info.name)) and info.last_modified < stale:
             # An upload URL handed out but never used: nothing else would ever finish this file.
             session_id, file_id = found
@@ -55,6 +64,7 @@ def sweep(storage: Storage, settings: Settings, at: dt.datetime | None = None) -
                     storage.send(settings.results_queue, results_message(session_id))
                     log.warning("session %s: %s removed: its upload never came", session_id, record.name)
                     orphans += 1
+    indexed, unindexed = repair_index(storage, settings, kept, entries, at)
     for info in list(storage.list(settings.uploads_container)):
         if info.last_modified < stale:
             storage.delete(settings.uploads_container, info.name)
@@ -82,6 +92,8 @@ def sweep(storage: Storage, settings: Settings, at: dt.datetime | None = None) -
     return {
         "expired_sessions": expired,
         "orphaned_uploads": orphans,
+        "index_entries_added": indexed,
+        "index_entries_removed": unindexed,
         **{f"bytes_{k}": v for k, v in used.items()},
     }
 

@@ -9,6 +9,7 @@ write is `ConflictError`, and an unreachable service or a 5xx answer is `Storage
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import datetime as dt
 import time
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import (
     BlobClient,
     BlobLeaseClient,
@@ -30,7 +31,7 @@ from azure.storage.blob import (
 )
 from azure.storage.queue import QueueServiceClient
 
-from shared.errors import ConflictError, NotFoundError, StorageUnavailableError
+from shared.errors import BadPageTokenError, ConflictError, NotFoundError, StorageUnavailableError
 from shared.settings import Settings
 from shared.storage.azure_errors import mapped_errors
 from shared.storage.azure_queues import AzureQueues
@@ -252,6 +253,22 @@ class AzureStorage(AzureQueues):
         with mapped_errors(f"container {container}"):
             for props in client.list_blobs(name_starts_with=prefix or None, include=["metadata"]):
                 yield _blob_info(props)
+
+    def list_page(
+        self, container: str, prefix: str, *, limit: int, token: str | None = None
+    ) -> tuple[builtins.list[BlobInfo], str | None]:
+        """One page of the listing of `prefix`: storage's own paging (its continuation marker)."""
+        client = self._container(container)
+        with mapped_errors(f"container {container}"):
+            pages = client.list_blobs(name_starts_with=prefix, include=["metadata"], results_per_page=limit)
+            paged = pages.by_page(continuation_token=token)
+            try:
+                found = [_blob_info(props) for props in next(paged, [])]
+            except HttpResponseError as exc:
+                if token is not None and exc.status_code == 400:
+                    raise BadPageTokenError("the page token is not one a session list gave") from exc
+                raise
+        return found, getattr(paged, "continuation_token", None) or None
 
     def delete(self, container: str, name: str) -> bool:
         """Delete one blob; False when it was already gone."""

@@ -108,6 +108,14 @@ class Storage(Protocol):
         """Blobs whose names start with `prefix`."""
         ...
 
+    def list_page(
+        self, container: str, prefix: str, *, limit: int, token: str | None = None
+    ) -> tuple[builtins.list[BlobInfo], str | None]:
+        """At most `limit` blobs whose names start with `prefix`, in name order, from where `token`
+        (the token an earlier page gave) left off; and the token of the next page, None after the last.
+        BadPageTokenError for a token storage does not take."""
+        ...
+
     def delete(self, container: str, name: str) -> bool:
         """Delete one blob; False when it was already gone."""
         ...

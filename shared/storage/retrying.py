@@ -205,6 +205,15 @@ class RetryingStorage:
         )
         return iter(found)
 
+    def list_page(
+        self, container: str, prefix: str, *, limit: int, token: str | None = None
+    ) -> tuple[builtins.list[BlobInfo], str | None]:
+        """One page of a listing, read under the retry."""
+        return self._call(
+            f"list {container}/{prefix}",
+            lambda: self.inner.list_page(container, prefix, limit=limit, token=token),
+        )
+
     def delete(self, container: str, name: str) -> bool:
         """Delete one blob; after a lost answer the retry may say False for a blob it removed."""
         return self._call(f"delete {container}/{name}", lambda: self.inner.delete(container, name))

@@ -1,4 +1,5 @@
-// The list of sessions: filter by status and name, rename in place, delete after a confirm step.
+// The list of sessions: newest first, a page at a time ("Show older sessions"), filter by status
+// and name among those shown, rename in place, delete after a confirm step.
 
 import { api, seg } from "./api.js";
 import { SESSION_STATUS_LABELS, badge, dateTime, fill, h } from "./format.js";
@@ -20,6 +21,8 @@ export function exceptionCount(summary) {
 
 export function renderSessionList(main, view) {
   let sessions = [];
+  let next = null; // the token of the page after the ones shown; null: nothing older
+  let more = false; // older pages were asked for: a refresh keeps them
   let editing = null; // id of the row being renamed or deleted: no refresh then
   const body = h("tbody");
   const empty = h("p.empty.muted", {}, "Loading sessions…");
@@ -59,12 +62,37 @@ export function renderSessionList(main, view) {
     empty.textContent = sessions.length ? "No sessions match these filters." : "No sessions yet. Upload a statement above to start one.";
   };
 
+  const olderButton = h("button.btn.btn-secondary", { type: "button", testid: "older-sessions", hidden: true }, "Show older sessions");
+  const showOlder = () => { olderButton.hidden = !next; };
+
+  // A refresh reads the newest page again; older pages already shown stay, each session once.
   const load = async () => {
     const answer = await attempt(() => api("GET", "/api/sessions"));
     if (!answer || !view.alive) return;
-    sessions = answer.sessions || [];
+    const newest = answer.sessions || [];
+    const seen = new Set(newest.map((s) => s.id));
+    sessions = more ? [...newest, ...sessions.filter((s) => !seen.has(s.id))] : newest;
+    if (!more) next = answer.next || null;
+    showOlder();
     if (!editing) render();
   };
+
+  olderButton.addEventListener("click", async () => {
+    if (!next) return;
+    olderButton.disabled = true;
+    const answer = await attempt(() => api("GET", `/api/sessions?page=${encodeURIComponent(next)}`));
+    olderButton.disabled = false;
+    if (!answer || !view.alive) return;
+    const seen = new Set(sessions.map((s) => s.id));
+    const older = (answer.sessions || []).filter((s) => !seen.has(s.id));
+    sessions = [...sessions, ...older];
+    more = true;
+    next = answer.next || null;
+    showOlder();
+    render();
+    inform(older.length ? `${older.length} older sessions shown.` : "No older sessions.");
+    if (!next) textInput.focus();
+  });
 
   const row = (session) => {
     const tr = h("tr", { testid: "session-row", dataset: { id: session.id, status: session.status } });
@@ -165,6 +193,7 @@ export function renderSessionList(main, view) {
     ),
     (wrap = h("div.table-wrap", { hidden: true }, table)),
     empty,
+    h("div.list-more", {}, olderButton),
   ));
 
   // While anything is still being read or reconciled, keep the list current.
