@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 FILES ?=
 OUT ?= out
 
-.PHONY: setup run test lint typecheck unit compat bench producers soak golden clean
+.PHONY: setup run test lint typecheck unit compat bench producers tenants soak golden clean
 
 NODE_STAMP := node_modules/.installed
 
@@ -82,6 +82,12 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.reconcile
 	$(BIN)/python -m bench.pipeline
 	$(BIN)/python -m bench.workers
+	$(BIN)/python -m bench.tenants
+
+# One tenant's session list, quota and stored-bytes checks before and after another tenant's 1,000
+# sessions, against reading every manifest (the list without a per-tenant index). ~2 min.
+tenants: $(STAMP)
+	$(BIN)/python -m bench.tenants
 
 # Both reports drawn the way other producers draw them (cells, line, words, padded), month-sized:
 # every field's accuracy per style, match and status; exit 1 below target. ~1 min once built.

@@ -16,6 +16,7 @@ import re
 import secrets
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -25,9 +26,11 @@ from shared.sessions.extract import extract_upload
 from shared.sessions.layout import INDEX_BUILT, index_blob, manifest_blob, parse_index_blob, upload_blob
 from shared.sessions.models import FileStatus
 from shared.sessions.sweep import sweep
+from shared.sessions.tenants import stored_bytes
 from shared.settings import Settings
 from shared.storage.azure import AzureStorage
-from tests.test_access import ALICE, BOB, KEYS, PDF, _session
+from tests.builders.month import build_month
+from tests.test_access import ALICE, BOB, KEYS, PDF, _complete, _session
 from tests.test_http_api import Client, _blobs, _error
 
 
@@ -146,6 +149,40 @@ def test_an_upload_url_upload_past_the_stored_bytes_fails_its_file(
     storage.put_bytes(limited.sessions_container, f"{session}/reports/big.bin", b"\0" * (1100 * 1024))
     status, body = client.json("POST", f"/api/sessions/{session}/files/s.pdf/upload-url", headers=ALICE)
     assert (status, _error(body)) == (413, "storage_quota")
+
+
+def test_a_finished_sessions_bytes_are_noted_and_forgotten_when_it_takes_a_file(
+    storage: AzureStorage, settings: Settings, tmp_path: Path
+) -> None:
+    """Once a session completes, its index entry carries the bytes its blobs hold (the quota check
+    then reads that instead of listing them); a file added to it makes the check list it again."""
+    build_month(tmp_path / "month", size="small", seed=4)
+    client = _client(storage, settings)
+    session_id = _complete(client, storage, settings, tmp_path / "month")
+    entry = next(
+        i for i in storage.list(settings.sessions_container, "index/") if i.name.endswith(session_id)
+    )
+    listed = _listed(storage, settings, session_id)
+    assert int(entry.metadata["storedbytes"]) == listed > 0
+    alice = owner_of("key", ALICE["x-api-key"])
+    assert stored_bytes(storage, settings, alice) == listed
+    # The noted figure is what is read: changed by hand, the check follows it.
+    storage.put_bytes(settings.sessions_container, entry.name, b"", metadata={"storedbytes": "7"})
+    assert stored_bytes(storage, settings, alice) == 7
+    assert client.upload(session_id, "receipts-2.pdf", PDF, **ALICE)[0] == 202
+    assert storage.info(settings.sessions_container, entry.name).metadata == {}
+    after = _listed(storage, settings, session_id)
+    assert after > listed + len(PDF)
+    assert stored_bytes(storage, settings, alice) == after
+
+
+def _listed(storage: AzureStorage, settings: Settings, session_id: str) -> int:
+    """The bytes of a session's blobs in both containers, listed."""
+    return sum(
+        info.size
+        for container in (settings.uploads_container, settings.sessions_container)
+        for info in storage.list(container, f"{session_id}/")
+    )
 
 
 def test_sessions_stored_before_the_index_are_listed(storage: AzureStorage, settings: Settings) -> None:

@@ -8,7 +8,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from shared.errors import BadMessageError, PermanentError, TransientError
+from shared.errors import BadMessageError, CcprocError, PermanentError, TransientError
 from shared.matching.match import reconcile
 from shared.models import Document, DocumentKind, FileNotRead, Status
 from shared.report import REPORTS, write_reports
@@ -24,6 +24,7 @@ from shared.sessions.layout import (
 from shared.sessions.models import FileRecord, FileStatus, SessionManifest, SessionStatus, Summary, now
 from shared.sessions.receipt_store import place_receipts
 from shared.sessions.store import load_manifest, load_record, load_records, scratch, update_manifest
+from shared.sessions.tenants import note_session_bytes
 from shared.settings import Settings
 from shared.storage.gateway import Storage
 from shared.values import mask_card_numbers
@@ -166,7 +167,18 @@ def _close_session(
         m.summary, m.reports, m.receipt_pdfs = summary, reports or [], receipt_pdfs or []
         return True
 
-    return update_manifest(storage, settings, session_id, change)
+    manifest = update_manifest(storage, settings, session_id, change)
+    _note_bytes(storage, settings, manifest)
+    return manifest
+
+
+def _note_bytes(storage: Storage, settings: Settings, manifest: SessionManifest) -> None:
+    """The finished session's stored bytes on its index entry, for the tenant's quota; a failure
+    here only means the quota check lists the session's blobs instead."""
+    try:
+        note_session_bytes(storage, settings, manifest)
+    except CcprocError as exc:
+        log.warning("session %s: its stored bytes were not noted: %s", manifest.id, exc)
 
 
 def fail_session(storage: Storage, settings: Settings, session_id: str, reason: str) -> None:

@@ -57,6 +57,7 @@ from shared.sessions.tenants import (
     add_to_index,
     check_session_quota,
     check_storage_quota,
+    forget_session_bytes,
     list_page,
     remove_from_index,
 )
@@ -115,6 +116,7 @@ def _new_record(
         # A file of unknown size (an upload URL, a body without Content-Length) is refused here only
         # when the tenant is already past the quota; the extract step checks it once it is stored.
         check_storage_quota(storage, settings, manifest.owner, size or 0)
+        forget_session_bytes(storage, settings, manifest)
     record = FileRecord(
         id=file_id or secrets.token_hex(8),
         name=name,

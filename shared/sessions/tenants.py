@@ -23,6 +23,7 @@ import logging
 import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 
 from shared.errors import BadPageTokenError, NotFoundError, QuotaError, StorageQuotaError
@@ -42,6 +43,7 @@ from shared.storage.gateway import Storage
 
 log = logging.getLogger("ccproc")
 
+_BYTES = "storedbytes"  # index-entry metadata: a finished session's bytes in storage
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,4096}$")
 _READERS = 8  # manifests of one page read side by side: a page costs a few round trips, not fifty
 # An entry without its manifest is a session being made (entry first) or a delete cut short;
@@ -99,16 +101,41 @@ def check_session_quota(storage: Storage, settings: Settings, owner: Owner) -> N
 
 
 def stored_bytes(storage: Storage, settings: Settings, owner: Owner) -> int:
-    """Bytes the sessions of `owner` hold in storage: uploads, kept reports, copies and results."""
+    """Bytes the sessions of `owner` hold in storage: uploads, kept reports, copies and results.
+    A finished session's count is on its index entry (`note_session_bytes`); the others are listed."""
     ensure_index(storage, settings)
     total = 0
     for entry in storage.list(settings.sessions_container, index_prefix(owner)):
         session_id = parse_index_blob(entry.name)
         if session_id is None:
             continue
-        for container in (settings.uploads_container, settings.sessions_container):
-            total += sum(info.size for info in storage.list(container, session_prefix(session_id)))
+        noted = entry.metadata.get(_BYTES, "")
+        total += int(noted) if noted.isdigit() else _session_bytes(storage, settings, session_id)
     return total
+
+
+def note_session_bytes(storage: Storage, settings: Settings, manifest: SessionManifest) -> None:
+    """Write a finished session's stored bytes on its index entry: its blobs stay as they are until
+    it takes another file (`forget_session_bytes`) or goes, so the quota check need not list them."""
+    size = _session_bytes(storage, settings, manifest.id)
+    name = index_blob(manifest.owner, manifest.created, manifest.id)
+    storage.put_bytes(settings.sessions_container, name, b"", metadata={_BYTES: str(size)})
+
+
+def forget_session_bytes(storage: Storage, settings: Settings, manifest: SessionManifest) -> None:
+    """The session takes another file: its bytes are listed again until it finishes."""
+    name = index_blob(manifest.owner, manifest.created, manifest.id)
+    with suppress(NotFoundError):
+        if storage.info(settings.sessions_container, name).metadata:
+            storage.put_bytes(settings.sessions_container, name, b"")
+
+
+def _session_bytes(storage: Storage, settings: Settings, session_id: str) -> int:
+    return sum(
+        info.size
+        for container in (settings.uploads_container, settings.sessions_container)
+        for info in storage.list(container, session_prefix(session_id))
+    )
 
 
 def check_storage_quota(storage: Storage, settings: Settings, owner: Owner, adding: int = 0) -> None:
