@@ -8,6 +8,8 @@ import azure.functions as func
 
 from functions.runtime import runtime
 from shared.sessions.finalize import finalize_failed, finalize_session
+from shared.sessions.models import now
+from shared.telemetry import metrics
 
 bp = func.Blueprint()
 log = logging.getLogger("ccproc")
@@ -20,6 +22,8 @@ def finalize(message: func.QueueMessage) -> None:
     host move the message to the poison queue."""
     app = runtime()
     content = message.get_body().decode("utf-8")
+    if message.insertion_time is not None:
+        metrics.results_queue_oldest_age.set((now() - message.insertion_time).total_seconds())
     try:
         finalize_session(app.storage, app.settings, content)
     except Exception as exc:

@@ -7,6 +7,7 @@ from functools import cached_property
 from shared.settings import Settings
 from shared.storage.azure import storage_from_settings
 from shared.storage.gateway import Storage
+from shared.telemetry.setup import configure
 
 
 class Runtime:
@@ -36,7 +37,10 @@ def runtime() -> Runtime:
     """The app's runtime, built from the app settings (environment) the first time it is asked for."""
     global _current  # noqa: PLW0603 — one gateway per worker process, built lazily, not at import
     if _current is None:
-        _current = Runtime(Settings())
+        settings = Settings()
+        # Application Insights when the app has its connection string (the Functions convention).
+        configure("functions", settings)
+        _current = Runtime(settings)
     return _current
 
 

@@ -9,6 +9,7 @@ Packages, each above those it may import (docs/architecture.md draws the data fl
 | `extraction` | which report a PDF is, its parsers and layouts, the sandboxed extraction job |
 | `matching` | expenses to transactions, statuses, name aliases |
 | `storage` | the gateway to blobs, queues and leases, and its Azure implementation |
+| `telemetry` | spans, metrics and log records of the pipeline, and where they are exported |
 | `sessions` | the use cases on storage: storage layout, API requests, extract / finalize / sweep |
 | `http` | the API as one ASGI app, and the web page |
 | `workers` | the Kubernetes (and local) runtime loops |

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -121,4 +122,15 @@ class Settings(BaseSettings):
     )
     extract_wall_seconds: float = Field(
         default=1200, gt=0, description="wall time one file's extraction may take, waiting included"
+    )
+    # Telemetry (shared.telemetry): where traces, metrics and logs go, by the platforms' own names.
+    applicationinsights_connection_string: str = Field(
+        default="", alias="APPLICATIONINSIGHTS_CONNECTION_STRING", repr=False
+    )
+    otel_exporter_otlp_endpoint: str = Field(default="", alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    trace_dir: Path | None = Field(
+        default=None, description="each process writes its spans as JSON lines here (ccproc dev --trace)"
+    )
+    log_format: Literal["plain", "json"] = Field(
+        default="plain", description="json: one JSON object per line, with trace and session ids"
     )

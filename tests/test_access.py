@@ -77,7 +77,7 @@ def test_every_route_but_health_needs_a_key(storage: AzureStorage, settings: Set
     document = keyed.json("GET", "/api/openapi.json", headers=ALICE)[1]
     session_id = _session(keyed, ALICE)  # a real session: a 401 must not depend on the id being unknown
     operations = [(m.upper(), _filled(p, session_id)) for p, item in document["paths"].items() for m in item]
-    assert len(operations) == 17
+    assert len(operations) == 18
     for method, path in operations:
         for headers in ({}, {"x-api-key": "wrong"}, {"x-functions-key": "alice-key"}, {"Authorization": "x"}):
             status, body = keyed.json(method, path, headers=headers)
@@ -146,6 +146,7 @@ def _session_routes(session_id: str, file_id: str) -> list[tuple[str, str, Any]]
         ("POST", f"{base}/process", None),
         ("POST", f"{base}/reconcile", None),
         ("GET", f"{base}/transactions", None),
+        ("GET", f"{base}/timeline", None),
         ("GET", f"{base}/reports/pvault", None),
         ("GET", f"{base}/reports/exceptions.xlsx", None),
         ("GET", f"{base}/reports/receipts/anything.pdf", None),

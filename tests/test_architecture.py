@@ -24,14 +24,33 @@ MAY_IMPORT: dict[str, set[str]] = {
     "extraction": {"pdf", "report"},
     "matching": set(),
     "storage": set(),
+    "telemetry": set(),
     "offline": {"extraction", "matching", "report"},
-    "sessions": {"pdf", "report", "extraction", "matching", "storage"},
-    "http": {"pdf", "report", "extraction", "matching", "storage", "sessions"},
-    "workers": {"storage", "sessions", "http"},
-    "cli": {"pdf", "report", "extraction", "matching", "storage", "sessions", "http", "workers", "offline"},
+    "sessions": {"pdf", "report", "extraction", "matching", "storage", "telemetry"},
+    "http": {"pdf", "report", "extraction", "matching", "storage", "sessions", "telemetry"},
+    "workers": {"storage", "sessions", "http", "telemetry"},
+    "cli": {
+        "pdf",
+        "report",
+        "extraction",
+        "matching",
+        "storage",
+        "sessions",
+        "http",
+        "workers",
+        "offline",
+        "telemetry",
+    },
 }
-# Where the Azure SDK may be imported: the gateway's implementation and the runtimes.
-AZURE_ALLOWED = ("shared/storage/azure", "shared/workers/", "functions/", "function_app.py")
+# Where the Azure SDK may be imported: the gateway's implementation, the exporters' set-up (the
+# Azure Monitor distro) and the runtimes.
+AZURE_ALLOWED = (
+    "shared/storage/azure",
+    "shared/telemetry/setup",
+    "shared/workers/",
+    "functions/",
+    "function_app.py",
+)
 
 
 def modules() -> list[Path]:

@@ -440,6 +440,7 @@ def test_openapi_lists_every_route(settings: Settings) -> None:
     assert status == 200
     routes = {(path, method) for path, item in document["paths"].items() for method in item}
     assert routes == {
+        ("/api/sessions/{session_id}/timeline", "get"),
         ("/api/health", "get"),
         ("/api/sessions", "get"),
         ("/api/sessions", "post"),

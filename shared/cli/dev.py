@@ -4,6 +4,7 @@ command, on loopback. Ctrl-C stops all of it (the workers finish what they hold 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from typing import Any
 from shared.cli.common import EXIT_FAILED, check_files, writable_folder
 from shared.cli.submit import run_submit
 from shared.errors import LocalStackError
+from shared.sessions.timeline import Timeline, render
 from shared.workers.devstack import HOST, Azurite
 
 CCPROC = [sys.executable, "-m", "shared.cli"]
@@ -26,8 +28,8 @@ READY_SECONDS = 60.0
 class DevStack:
     """The processes of a local pipeline, started in order and stopped in reverse."""
 
-    def __init__(self, data: Path, port: int) -> None:
-        self.data, self.port = data, port
+    def __init__(self, data: Path, port: int, *, trace: bool = False) -> None:
+        self.data, self.port, self.trace = data, port, trace
         self.azurite = Azurite(data / "azurite")
         self.processes: list[tuple[str, subprocess.Popen[bytes]]] = []
 
@@ -43,6 +45,9 @@ class DevStack:
             "AzureWebJobsStorage": self.azurite.connection_string,
             "TEMP_STORAGE_PATH": str(self._folder("scratch")),
         }
+        if self.trace:
+            # Each process writes its spans there (shared.telemetry.setup); the timelines are printed.
+            env["TRACE_DIR"] = str(self._folder("traces"))
         logs = self._folder("logs")
         commands = {
             "api": [*CCPROC, "api", "--host", HOST, "--port", str(self.port), "--no-keys"],
@@ -96,12 +101,36 @@ class DevStack:
         self.azurite.stop()
 
 
+class _Timelines:
+    """`--trace`: each session's timeline printed once it has finished (completed or failed)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.printed: set[str] = set()
+
+    def _get(self, path: str) -> Any:
+        with urllib.request.urlopen(f"{self.url}{path}", timeout=10) as answer:  # noqa: S310 — loopback
+            return json.load(answer)
+
+    def print_finished(self) -> None:
+        try:
+            sessions = self._get("/api/sessions")["sessions"]
+            for session in sessions:
+                if session["status"] in ("completed", "failed") and session["id"] not in self.printed:
+                    self.printed.add(session["id"])
+                    timeline = Timeline.model_validate(self._get(f"/api/sessions/{session['id']}/timeline"))
+                    print(render(timeline), flush=True)
+        except OSError:
+            return  # the API is busy or stopping: the next look prints it
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
     """Run the local pipeline until Ctrl-C; optionally submit PDFs to it once it is up."""
     if args.submit:
         check_files(args.submit)  # before anything starts
         writable_folder(args.out)
-    stack = DevStack(args.data, args.port)
+    stack = DevStack(args.data, args.port, trace=args.trace)
+    timelines = _Timelines(stack.url) if args.trace else None
     stopping = False
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -119,12 +148,16 @@ def cmd_dev(args: argparse.Namespace) -> int:
         print(f"  data: {args.data}   logs: {args.data / 'logs'}   stop: Ctrl-C", flush=True)
         if args.submit:
             code = run_submit(args.submit, args.out, api=stack.url, key=None, quiet=True)
+            if timelines is not None:
+                timelines.print_finished()
             # A failed submit stops the stack; a session that completed without a file that could not
             # be read keeps it running (fix the file, send it again), unless told to exit.
             if args.exit or code == EXIT_FAILED:
                 return code
         while not stopping:
             stack.check()
+            if timelines is not None:
+                timelines.print_finished()
             time.sleep(0.5)
     except LocalStackError as exc:
         print(f"ccproc: {exc}", file=sys.stderr)
@@ -149,4 +182,9 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--out", type=Path, default=Path("out/reports"), help="reports of --submit go here")
     parser.add_argument("--exit", action="store_true", help="stop after --submit instead of running on")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="trace every process (spans in DATA/traces) and print each finished session's timeline",
+    )
     parser.set_defaults(run=cmd_dev)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
-import logging
 import os
 import sys
 from typing import Any
@@ -60,6 +59,7 @@ def cmd_api(args: argparse.Namespace) -> int:
 
     from shared.http.app import build_app  # noqa: PLC0415
     from shared.storage.azure import storage_from_settings  # noqa: PLC0415
+    from shared.telemetry.setup import start_process  # noqa: PLC0415
 
     settings = storage_settings()
     if settings is None:
@@ -75,6 +75,7 @@ def cmd_api(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    start_process("api", settings, plain="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = build_app(
         lambda: storage_from_settings(settings, deadline=settings.api_storage_seconds),
         settings,
@@ -88,12 +89,14 @@ def cmd_sweep(_args: argparse.Namespace) -> int:
     """Run the retention sweep once (a CronJob's command)."""
     from shared.sessions.sweep import sweep  # noqa: PLC0415
     from shared.storage.azure import storage_from_settings  # noqa: PLC0415
+    from shared.telemetry.setup import flush, start_process  # noqa: PLC0415
 
     settings = storage_settings()
     if settings is None:
         return EXIT_FAILED
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    start_process("sweep", settings, plain="%(asctime)s %(levelname)s %(message)s")
     print(json.dumps(sweep(storage_from_settings(settings), settings)))
+    flush()
     return 0
 
 

@@ -19,6 +19,7 @@ from types import FrameType
 from typing import Any
 
 from shared.cli.common import EXIT_FAILED, storage_settings
+from shared.settings import Settings
 from shared.storage.gateway import LEASE_SECONDS_MAX, LEASE_SECONDS_MIN
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
@@ -47,15 +48,13 @@ def _positive(kind: type[int] | type[float]) -> Any:
     return parse
 
 
-def _configure_logging() -> None:
-    """Timestamped lines on stderr, card numbers masked whatever logged them; the SDK's request
-    lines only when something goes wrong."""
-    from shared.workers.loops import MaskingFormatter  # noqa: PLC0415
+def _configure_logging(service: str, settings: Settings) -> None:
+    """Timestamped lines on stderr (JSON lines with `LOG_FORMAT=json`), card numbers masked whatever
+    logged them, trace and session ids on each; the SDK's request lines only when something goes
+    wrong; and the exporters the settings name (`shared.telemetry.setup`)."""
+    from shared.telemetry.setup import start_process  # noqa: PLC0415
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(MaskingFormatter(LOG_FORMAT))
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
-    logging.getLogger("azure").setLevel(logging.WARNING)
+    start_process(service, settings, plain=LOG_FORMAT)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -67,7 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = storage_settings()
     if settings is None:
         return EXIT_FAILED
-    _configure_logging()
+    _configure_logging(args.worker, settings)
     storage = storage_from_settings(settings)
     worker: Worker
     if args.worker == "extract":

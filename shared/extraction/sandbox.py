@@ -35,7 +35,7 @@ import signal
 import struct
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -116,12 +116,31 @@ def _context() -> ForkServerContext:
 
 
 # -- the entry point ---------------------------------------------------------------------------
+class Phase(BaseModel):
+    """One phase of the child's work and when it ran (epoch nanoseconds, one clock for both
+    processes): the parent records it as a span of the file's trace (the child exports nothing)."""
+
+    name: str
+    start_ns: int
+    end_ns: int
+
+
 class Extraction(BaseModel):
     """What a sandboxed extraction hands back: the document and, when receipt pages were cut while it
-    was read, the index of the folder they went into."""
+    was read, the index of the folder they went into; and how long each phase of the work took."""
 
     document: Document
     cuts: ReceiptCuts | None = None
+    phases: list[Phase] = []
+
+
+@contextlib.contextmanager
+def _phase(phases: list[Phase], name: str) -> Iterator[None]:
+    start = time.time_ns()
+    try:
+        yield
+    finally:
+        phases.append(Phase(name=name, start_ns=start, end_ns=time.time_ns()))
 
 
 def extract_sandboxed(
@@ -340,24 +359,28 @@ def _extract_job(  # noqa: PLR0917 — a partial binds the arguments positionall
     cuts_folder: str | None,
     progress: Progress,
 ) -> bytes:
+    phases: list[Phase] = []
     with contextlib.ExitStack() as stack:
         cutter = stack.enter_context(ReceiptCutter(Path(cuts_folder))) if cuts_folder is not None else None
         try:
-            document = extract_document(
-                path,
-                password=password,
-                layouts=layouts,
-                processes=processes,
-                progress=progress,
-                name=name,
-                expenses=cutter.sink if cutter is not None else None,
-            )
+            with _phase(phases, "read pages"):
+                document = extract_document(
+                    path,
+                    password=password,
+                    layouts=layouts,
+                    processes=processes,
+                    progress=progress,
+                    name=name,
+                    expenses=cutter.sink if cutter is not None else None,
+                )
         except ImageOnlyPdfError as exc:
             raise _why_no_text(path, password) or exc from None
-        precut = cutter.finish() if cutter is not None else None
-    document.warnings.extend(active_content(path, password))
+        with _phase(phases, "finish cutting receipts"):
+            precut = cutter.finish() if cutter is not None else None
+    with _phase(phases, "check active content"):
+        document.warnings.extend(active_content(path, password))
     cuts = precut.index if precut is not None and precut.folder is not None else None
-    return Extraction(document=document, cuts=cuts).model_dump_json().encode()
+    return Extraction(document=document, cuts=cuts, phases=phases).model_dump_json().encode()
 
 
 def _why_no_text(path: str, password: str | None, pages: int = 5) -> DamagedPdfError | None:

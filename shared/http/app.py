@@ -42,6 +42,7 @@ from shared.http.models import (
     SessionList,
     UploadUrl,
 )
+from shared.http.tracing import RequestSpans
 from shared.report import REPORTS
 from shared.sessions.aliases import BlobAliasStore
 from shared.sessions.models import FileRecord, SessionView
@@ -58,6 +59,7 @@ from shared.sessions.requests import (
 )
 from shared.sessions.review import Review, reconcile_again, rename_session, review
 from shared.sessions.store import Owner
+from shared.sessions.timeline import Timeline, session_timeline
 from shared.settings import Settings
 from shared.storage.gateway import Storage
 from shared.values import mask_card_numbers, normalise_name
@@ -182,6 +184,13 @@ def sessions(
 def session(session_id: str, storage: StorageDep, settings: SettingsDep, owner: OwnerDep) -> SessionView:
     """One session with its files, progress and, once completed, summary and reports."""
     return get_session(storage, settings, session_id, owner=owner)
+
+
+@router.get("/sessions/{session_id}/timeline", tags=["sessions"])
+def timeline(session_id: str, storage: StorageDep, settings: SettingsDep, owner: OwnerDep) -> Timeline:
+    """Where the session spent its time: each file's upload and extraction, reconciliation and reports,
+    when each started and how long it took (a step still under way has no end yet)."""
+    return session_timeline(storage, settings, session_id, owner=owner)
 
 
 @router.patch("/sessions/{session_id}", tags=["sessions"])
@@ -355,6 +364,8 @@ def build_app(
         summary="Cardholder statements and receipt reports in, reconciled transactions and reports out.",
         version="1",
         openapi_url="/api/openapi.json",
+        # Its request spans record the path as typed: `RequestSpans` records the route's template.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
         # Served below, so that its policy is made from the very HTML it answers.
         docs_url=None,
         redoc_url=None,
@@ -377,6 +388,7 @@ def build_app(
         failure_burst=settings.api_key_failures_per_minute,
     )
     app.add_middleware(CatchAll)
+    app.add_middleware(RequestSpans)
     docs = _docs_page(app)
     app.add_middleware(
         ProtectiveHeaders,

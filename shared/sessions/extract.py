@@ -4,17 +4,23 @@ queue told, the upload removed. Safe to run twice for one upload."""
 from __future__ import annotations
 
 import logging
+import time
 from contextlib import suppress
 
+from opentelemetry import trace
+from opentelemetry.trace import Span
+
 from shared.errors import (
+    ConflictError,
     ExtractionGaveUpError,
     FileTooLargeError,
     NotFoundError,
     PermanentError,
     StorageQuotaError,
+    TransientError,
     UnknownSessionError,
 )
-from shared.extraction.sandbox import extract_and_cut_sandboxed
+from shared.extraction.sandbox import Phase, extract_and_cut_sandboxed
 from shared.models import DocumentKind
 from shared.sessions.layout import (
     extraction_blob,
@@ -29,7 +35,11 @@ from shared.sessions.receipt_store import CutsUpload
 from shared.sessions.store import exists, load_manifest, load_record, save_record, scratch
 from shared.sessions.tenants import check_storage_quota
 from shared.settings import Settings
-from shared.storage.gateway import Storage
+from shared.storage.gateway import BlobInfo, Storage
+from shared.telemetry import metrics
+from shared.telemetry.logs import working_on
+from shared.telemetry.tracing import TRACEPARENT, current_traceparent, step, tracer
+from shared.telemetry.tracing import record as record_attributes
 from shared.values import mask_card_numbers
 
 log = logging.getLogger("ccproc")
@@ -57,57 +67,87 @@ def extract_upload(storage: Storage, settings: Settings, blob_name: str) -> File
             storage.send(settings.results_queue, results_message(session_id, file_id))
             storage.delete(settings.uploads_container, blob_name)
         return record
-    too_large: PermanentError | None = _too_large(storage, settings, blob_name) or _over_quota(
+    try:
+        info = storage.info(settings.uploads_container, blob_name)
+    except NotFoundError:
+        return record  # removed meanwhile (session deleted): nothing to do
+    # The trace of the request that stored the upload (its blob's metadata), else the session's.
+    parent = info.metadata.get(TRACEPARENT)
+    fallback = None if parent else _session_trace(storage, settings, session_id)
+    attributes = {"ccproc.session": session_id, "ccproc.file": file_id, "ccproc.bytes": info.size}
+    with (
+        working_on(session_id),
+        step("extract file", parent=parent, fallback=fallback, attributes=attributes) as span,
+    ):
+        return _extract(storage, settings, blob_name, record=record, info=info, span=span)
+
+
+def _extract(
+    storage: Storage, settings: Settings, blob_name: str, *, record: FileRecord, info: BlobInfo, span: Span
+) -> FileRecord:
+    session_id, file_id, _ = parse_upload_blob(blob_name)
+    record.stored = record.stored or info.last_modified
+    record.started = now()
+    too_large: PermanentError | None = _too_large(settings, info.size) or _over_quota(
         storage, settings, session_id
     )
     if too_large is not None:
         # An upload URL lets a client write any size: the limits are enforced here, before a byte
         # is downloaded, and the blob removed (it would only fill the scratch disk again).
         record.status, record.error, record.error_code = FileStatus.FAILED, too_large.message, too_large.code
+        record.finished = now()
         save_record(storage, settings, session_id, record)
-        storage.send(settings.results_queue, results_message(session_id, file_id))
+        storage.send(settings.results_queue, results_message(session_id, file_id, current_traceparent()))
         storage.delete(settings.uploads_container, blob_name)
         log.warning("session %s: %s refused: %s", session_id, record.name, too_large.message)
+        _failed(span, too_large)
         return record
+    etag = save_record(storage, settings, session_id, record)  # the page shows it is being read
     with scratch(settings) as folder:
         local = folder / "upload.pdf"
         try:
-            record.size = storage.download_to(settings.uploads_container, blob_name, local)
+            with step("download", attributes={"ccproc.bytes": info.size}):
+                record.size = storage.download_to(settings.uploads_container, blob_name, local)
         except NotFoundError:
             return record  # removed meanwhile (session deleted): nothing to do
         record.uploaded = record.uploaded or now()
         cuts_folder = folder / "cuts"
+        progress = _ProgressNotes(storage, settings, session_id, record, etag)
         with CutsUpload(storage, settings, session_id, file_id, cuts_folder) as cuts_upload:
             try:
                 # In a child process under CPU, memory and time limits: a hostile file fails alone.
                 # A receipts report's expenses are cut into PDFs while it is read, uploaded end to
                 # end as one blob as they come (receipt_store).
-                extraction = extract_and_cut_sandboxed(
-                    local, settings, cuts_folder=cuts_folder, name=record.name
-                )
+                with step("extract in sandbox") as sandbox:
+                    extraction = extract_and_cut_sandboxed(
+                        local, settings, cuts_folder=cuts_folder, name=record.name, progress=progress
+                    )
+                    _child_phases(sandbox, extraction.phases)
             except PermanentError as exc:
                 _fail_file(storage, settings, session_id, record=record, blob_name=blob_name, exc=exc)
+                _failed(span, exc)
                 return record
             document = extraction.document
             if document.kind is DocumentKind.RECEIPT_IMAGES and extraction.cuts is not None:
                 cuts_upload.keep(extraction.cuts)
-        storage.put_bytes(
-            settings.sessions_container,
-            extraction_blob(session_id, file_id),
-            document.model_dump_json().encode(),
-            content_type="application/json",
-        )
-        if document.kind is DocumentKind.RECEIPT_IMAGES:
-            # Kept for cutting what was not cut ahead: a server-side copy, no second upload.
-            try:
-                storage.copy(
-                    settings.uploads_container,
-                    blob_name,
-                    settings.sessions_container,
-                    source_blob(session_id, file_id),
-                )
-            except NotFoundError:
-                return record  # a repeated event racing this one finished the file and removed it
+        with step("write results"):
+            storage.put_bytes(
+                settings.sessions_container,
+                extraction_blob(session_id, file_id),
+                document.model_dump_json().encode(),
+                content_type="application/json",
+            )
+            if document.kind is DocumentKind.RECEIPT_IMAGES:
+                # Kept for cutting what was not cut ahead: a server-side copy, no second upload.
+                try:
+                    storage.copy(
+                        settings.uploads_container,
+                        blob_name,
+                        settings.sessions_container,
+                        source_blob(session_id, file_id),
+                    )
+                except NotFoundError:
+                    return record  # a repeated event racing this one finished the file and removed it
 
     record.status, record.extracted, record.kind, record.pages = (
         FileStatus.EXTRACTED,
@@ -115,14 +155,30 @@ def extract_upload(storage: Storage, settings: Settings, blob_name: str) -> File
         document.kind,
         document.pages,
     )
+    record.finished, record.pages_read = record.extracted, None
     record.transactions = (
         len(document.transactions) if document.kind is DocumentKind.CARDHOLDER_ACTIVITY else None
     )
     record.expenses = len(document.expenses) if document.kind is DocumentKind.RECEIPT_IMAGES else None
     record.checks, record.warnings = len(document.checks), len(document.warnings)
+    progress.stop()
     save_record(storage, settings, session_id, record)
-    storage.send(settings.results_queue, results_message(session_id, file_id))
+    storage.send(settings.results_queue, results_message(session_id, file_id, current_traceparent()))
     storage.delete(settings.uploads_container, blob_name)
+    seconds = (record.extracted - record.started).total_seconds()
+    kind = {"kind": document.kind.value}
+    metrics.files_extracted.add(1, kind)
+    metrics.extraction_duration.record(seconds, kind)
+    if seconds > 0:
+        metrics.pages_per_second.record(document.pages / seconds, kind)
+    record_attributes(
+        span,
+        kind=document.kind.value,
+        pages=document.pages,
+        transactions=record.transactions,
+        expenses=record.expenses,
+        outcome="extracted",
+    )
     log.info(
         "session %s: %s extracted (%s, %s pages)",
         session_id,
@@ -133,12 +189,56 @@ def extract_upload(storage: Storage, settings: Settings, blob_name: str) -> File
     return record
 
 
-def _too_large(storage: Storage, settings: Settings, blob_name: str) -> FileTooLargeError | None:
-    """The refusal of an upload larger than `max_file_bytes`, read from its properties; None if not."""
+class _ProgressNotes:
+    """The extraction's progress written to the file's record every few seconds ("page 412 of
+    1,256" on the page), under the record's ETag: a file taken back meanwhile is not brought back."""
+
+    EVERY_SECONDS = 2.0
+
+    def __init__(self, storage: Storage, settings: Settings, session_id: str, record: FileRecord, etag: str):
+        self.storage, self.settings, self.session_id = storage, settings, session_id
+        self.record, self.etag = record.model_copy(), etag
+        self.last = time.monotonic()
+        self.stopped = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.stopped or time.monotonic() - self.last < self.EVERY_SECONDS or done >= total:
+            return
+        self.last = time.monotonic()
+        self.record.pages_read, self.record.pages = done, total
+        try:
+            self.etag = save_record(
+                self.storage, self.settings, self.session_id, self.record, if_match=self.etag
+            )
+        except (ConflictError, NotFoundError, TransientError):
+            self.stopped = True  # taken back, or storage busy: progress is a courtesy, the work goes on
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+def _child_phases(parent: Span, phases: list[Phase]) -> None:
+    """The sandboxed child's phases as spans under `parent` (the child exports nothing itself)."""
+    context = trace.set_span_in_context(parent)
+    for phase in phases:
+        tracer.start_span(phase.name, context=context, start_time=phase.start_ns).end(end_time=phase.end_ns)
+
+
+def _failed(span: Span, exc: PermanentError) -> None:
+    metrics.files_failed.add(1, {"reason": exc.code})
+    record_attributes(span, outcome=exc.code)
+
+
+def _session_trace(storage: Storage, settings: Settings, session_id: str) -> str | None:
     try:
-        size = storage.info(settings.uploads_container, blob_name).size
-    except NotFoundError:
-        return None  # gone meanwhile: the download below finds that out and ends the step
+        manifest, _ = load_manifest(storage, settings, session_id)
+    except UnknownSessionError:
+        return None
+    return manifest.trace
+
+
+def _too_large(settings: Settings, size: int) -> FileTooLargeError | None:
+    """The refusal of an upload of `size` bytes (its blob's properties) over `max_file_bytes`; None if not."""
     if size <= settings.max_file_bytes:
         return None
     mib = 1024 * 1024
@@ -202,6 +302,7 @@ def _fail_file(
     exc: PermanentError,
 ) -> None:
     record.status, record.error, record.error_code = FileStatus.FAILED, exc.message, exc.code
+    record.finished, record.pages_read = now(), None
     with suppress(NotFoundError):  # an upload already gone (the session deleted) has nothing to keep
         storage.copy(
             settings.uploads_container,
@@ -210,6 +311,6 @@ def _fail_file(
             failed_blob(session_id, record.id, record.name),
         )
     save_record(storage, settings, session_id, record)
-    storage.send(settings.results_queue, results_message(session_id, record.id))
+    storage.send(settings.results_queue, results_message(session_id, record.id, current_traceparent()))
     storage.delete(settings.uploads_container, blob_name)
     log.warning("session %s: %s failed: %s", session_id, record.name, exc.message)

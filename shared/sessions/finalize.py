@@ -21,12 +21,24 @@ from shared.sessions.layout import (
     report_blob,
     session_prefix,
 )
-from shared.sessions.models import FileRecord, FileStatus, SessionManifest, SessionStatus, Summary, now
+from shared.sessions.models import (
+    FileRecord,
+    FileStatus,
+    SessionManifest,
+    SessionStatus,
+    StepTime,
+    Summary,
+    now,
+)
 from shared.sessions.receipt_store import place_receipts
 from shared.sessions.store import load_manifest, load_record, load_records, scratch, update_manifest
 from shared.sessions.tenants import note_session_bytes
 from shared.settings import Settings
 from shared.storage.gateway import Storage
+from shared.telemetry import metrics
+from shared.telemetry.logs import working_on
+from shared.telemetry.tracing import current_traceparent, step
+from shared.telemetry.tracing import record as record_attributes
 from shared.values import mask_card_numbers
 
 log = logging.getLogger("ccproc")
@@ -53,7 +65,8 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
     Runs on every message; does nothing until the session is processing and every file is done,
     and nothing again once it is completed.
     """
-    session_id = read_results_message(message).session_id
+    received = read_results_message(message)
+    session_id = received.session_id
     try:
         manifest, _ = load_manifest(storage, settings, session_id)
     except PermanentError:
@@ -63,6 +76,25 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
     records = load_records(storage, settings, session_id)
     if not records or not all(r.status.terminal for r in records):
         return manifest.status
+    started = now()
+    attributes = {"ccproc.session": session_id, "ccproc.files": len(records)}
+    with (
+        working_on(session_id),
+        step("finalize", parent=received.traceparent, fallback=manifest.trace, attributes=attributes) as span,
+    ):
+        status = _finish(storage, settings, manifest, records)
+        record_attributes(span, outcome=status.value)
+    seconds = (now() - started).total_seconds()
+    metrics.finalize_duration.record(seconds, {"outcome": status.value})
+    metrics.sessions_finished.add(1, {"outcome": status.value})
+    return status
+
+
+def _finish(
+    storage: Storage, settings: Settings, manifest: SessionManifest, records: list[FileRecord]
+) -> SessionStatus:
+    """Match and report a session whose files are all done; its status after."""
+    session_id = manifest.id
     _remove_leftover_uploads(storage, settings, session_id, records)
     statement_record = _latest(records, DocumentKind.CARDHOLDER_ACTIVITY)
     receipts_record = _latest(records, DocumentKind.RECEIPT_IMAGES)
@@ -73,14 +105,20 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
         reason = "; ".join(f"{f.file}: {f.reason}" for f in not_read)
         return _close_session(storage, settings, session_id, SessionStatus.FAILED, error=reason).status
 
-    statement = _load_document(storage, settings, session_id, statement_record)
-    receipts = _load_document(storage, settings, session_id, receipts_record)
-    reconciled = reconcile(
-        statement,
-        receipts,
-        aliases=BlobAliasStore(storage, settings, manifest.owner).load(),
-        settings=settings,
-    )
+    matching = now()
+    with step("match") as span:
+        statement = _load_document(storage, settings, session_id, statement_record)
+        receipts = _load_document(storage, settings, session_id, receipts_record)
+        reconciled = reconcile(
+            statement,
+            receipts,
+            aliases=BlobAliasStore(storage, settings, manifest.owner).load(),
+            settings=settings,
+        )
+        record_attributes(
+            span, transactions=len(reconciled.transactions), unmatched=len(reconciled.unmatched_expenses)
+        )
+    reporting = now()
     # A file that could not be read is left out, and every report says so (never a clean run).
     reconciled.files_not_read = not_read
     with scratch(settings) as folder, ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as pool:
@@ -95,13 +133,18 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
             scratch=folder,
         )
         out = folder / "reports"
-        written = write_reports(reconciled, out, settings=settings, receipt_pdfs=receipt_pdfs)
+        with step("write reports"):
+            written = write_reports(reconciled, out, settings=settings, receipt_pdfs=receipt_pdfs)
+            reports_trace = current_traceparent()
 
-        def publish(path: Path) -> None:
-            relative = path.relative_to(out).as_posix()
-            storage.put_file(settings.sessions_container, report_blob(session_id, relative), path)
+            def publish(path: Path) -> None:
+                relative = path.relative_to(out).as_posix()
+                # A span per report, in the pool's threads: the trace is handed over explicitly.
+                with step("report", parent=reports_trace, attributes={"ccproc.report": relative}) as span:
+                    storage.put_file(settings.sessions_container, report_blob(session_id, relative), path)
+                    record_attributes(span, bytes=path.stat().st_size)
 
-        list(pool.map(publish, written))
+            list(pool.map(publish, written))
         storage.put_bytes(
             settings.sessions_container,
             reconciliation_blob(session_id),
@@ -126,6 +169,10 @@ def finalize_session(storage: Storage, settings: Settings, message: str) -> Sess
         summary=summary,
         reports=list(REPORTS),  # all written; the receipts ZIP is made from the stored PDFs
         receipt_pdfs=sorted(receipt_pdfs.names.values()),
+        steps=[
+            StepTime(name="reconciliation", started=matching, ended=reporting),
+            StepTime(name="reports", started=reporting, ended=now()),
+        ],
     )
     log.info("session %s completed: %s", session_id, summary.model_dump_json())
     return done.status
@@ -158,6 +205,7 @@ def _close_session(
     summary: Summary | None = None,
     reports: list[str] | None = None,
     receipt_pdfs: list[str] | None = None,
+    steps: list[StepTime] | None = None,
 ) -> SessionManifest:
     def change(m: SessionManifest) -> bool:
         if m.status is not SessionStatus.PROCESSING:
@@ -165,6 +213,7 @@ def _close_session(
         m.status, m.error, m.runs = status, error, m.runs + 1
         m.completed = now() if status is SessionStatus.COMPLETED else None
         m.summary, m.reports, m.receipt_pdfs = summary, reports or [], receipt_pdfs or []
+        m.steps = steps or []
         return True
 
     manifest = update_manifest(storage, settings, session_id, change)

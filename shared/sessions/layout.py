@@ -26,7 +26,8 @@ card data:
                                                has its entry
     sessions/claims/<session>/<file>           its lease claims one upload for one extract worker
 
-    queue <RESULTS_QUEUE>                      {"session": "<session>", "file": "<file>" | null}:
+    queue <RESULTS_QUEUE>                      {"session": "<session>", "file": "<file>" | null,
+                                               "traceparent": "<w3c trace context>" (if traced)}:
                                                look at this session (after this file was done)
     queue <RESULTS_QUEUE>-poison               a message after its last try (the Functions host's name)
     queue <UPLOADS_POISON_QUEUE>               the Functions host's word that the blob trigger failed
@@ -214,11 +215,16 @@ class ResultsMessage:
 
     session_id: str
     file_id: str | None = None
+    traceparent: str | None = None
 
 
-def results_message(session_id: str, file_id: str | None = None) -> str:
-    """The results-queue message for `session_id` (after its file `file_id`, if any)."""
-    return json.dumps({"session": session_id, "file": file_id})
+def results_message(session_id: str, file_id: str | None = None, traceparent: str | None = None) -> str:
+    """The results-queue message for `session_id` (after its file `file_id`, if any), carrying the
+    trace context of the work that sent it."""
+    message: dict[str, str | None] = {"session": session_id, "file": file_id}
+    if traceparent:
+        message["traceparent"] = traceparent
+    return json.dumps(message)
 
 
 def read_results_message(text: str | bytes) -> ResultsMessage:
@@ -230,8 +236,11 @@ def read_results_message(text: str | bytes) -> ResultsMessage:
         raise BadMessageError("a results message names no session") from exc
     if not isinstance(session_id, str) or not SESSION_ID.match(session_id):
         raise BadMessageError("a results message names no session")
+    traceparent = data.get("traceparent")
     return ResultsMessage(
-        session_id, file_id if isinstance(file_id, str) and FILE_ID.match(file_id) else None
+        session_id,
+        file_id if isinstance(file_id, str) and FILE_ID.match(file_id) else None,
+        traceparent if isinstance(traceparent, str) and len(traceparent) < 100 else None,
     )
 
 

@@ -55,6 +55,14 @@ class Summary(_Stored):
     files_not_read: list[str] = []
 
 
+class StepTime(_Stored):
+    """When one of finalize's steps (reconciliation, reports) ran."""
+
+    name: str
+    started: dt.datetime
+    ended: dt.datetime
+
+
 class SessionManifest(_Stored):
     """The session blob: its state, written only under an ETag condition."""
 
@@ -74,6 +82,9 @@ class SessionManifest(_Stored):
     summary: Summary | None = None
     reports: list[str] = []
     receipt_pdfs: list[str] = []
+    # The `traceparent` of the request that opened the session: its later work continues that trace.
+    trace: str | None = None
+    steps: list[StepTime] = []  # finalize's steps of the last run (`shared.sessions.timeline`)
 
 
 class FileRecord(_Stored):
@@ -83,10 +94,14 @@ class FileRecord(_Stored):
     name: str
     status: FileStatus
     size: int | None = None
-    uploaded: dt.datetime | None = None
+    uploaded: dt.datetime | None = None  # its upload began (a direct upload) or its URL was asked for
+    stored: dt.datetime | None = None  # its blob was complete in storage
+    started: dt.datetime | None = None  # extraction began
     extracted: dt.datetime | None = None
+    finished: dt.datetime | None = None  # extraction ended, read or failed
     kind: DocumentKind | None = None
     pages: int | None = None
+    pages_read: int | None = None  # while it is read: how far (of `pages`)
     transactions: int | None = None
     expenses: int | None = None
     checks: int = 0

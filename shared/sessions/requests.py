@@ -64,6 +64,8 @@ from shared.sessions.tenants import (
 from shared.settings import Settings
 from shared.storage.gateway import CREATE_ONLY, Readable, Storage
 from shared.storage.streams import CappedBody
+from shared.telemetry.tracing import TRACEPARENT, current_traceparent, step
+from shared.telemetry.tracing import record as record_attributes
 
 _UPLOAD_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
 
@@ -79,6 +81,9 @@ def create_session(
     )
     check_session_quota(storage, settings, owner)
     add_to_index(storage, settings, manifest)
+    with step("open session", attributes={"ccproc.session": manifest.id, "ccproc.tenant": owner or "local"}):
+        # The session's trace: everything later done for it continues this one.
+        manifest.trace = current_traceparent()
     storage.put_bytes(
         settings.sessions_container,
         manifest_blob(manifest.id),
@@ -104,7 +109,8 @@ def _new_record(
     owner: OwnerCheck,
     size: int | None = None,
     file_id: str | None = None,
-) -> tuple[FileRecord, str]:
+) -> tuple[FileRecord, str, str | None]:
+    """A new file record of the session (quotas checked), its ETag, and the session's trace."""
     manifest, _ = load_manifest(storage, settings, session_id, owner=owner)
     if not _accepting(manifest):
         raise WrongStateError(f"session {session_id} is {manifest.status.value}: it takes no files now")
@@ -124,7 +130,7 @@ def _new_record(
         size=size,
         uploaded=now() if status is FileStatus.UPLOADED else None,
     )
-    return record, save_record(storage, settings, session_id, record)
+    return record, save_record(storage, settings, session_id, record), manifest.trace
 
 
 def file_id_for(session_id: str, upload_id: str) -> str:
@@ -194,7 +200,7 @@ def accept_upload(
     head = body.read(1024)
     if PDF_MAGIC not in head:
         raise NotPdfUploadError(f"{name} is not a PDF (its bytes do not start with %PDF-)")
-    record, etag = _new_record(
+    record, etag, trace = _new_record(
         storage,
         settings,
         session_id,
@@ -206,23 +212,34 @@ def accept_upload(
     )
     _reopen_completed(storage, settings, session_id)
     stream = CappedBody(head, body, settings.max_upload_bytes, too_large=TooLargeError)
-    try:
-        storage.put_stream(
-            settings.uploads_container,
-            upload_blob(session_id, record.id, record.name),
-            stream,
-            length=length,
-            content_type="application/pdf",
-        )
-    except BaseException:
-        # No blob, so no extraction will ever finish this record: remove it, then report the error.
-        storage.delete(settings.sessions_container, record_blob(session_id, record.id))
-        raise
+    attributes = {"ccproc.session": session_id, "ccproc.file": record.id}
+    with step("upload file", parent=trace, attributes=attributes) as span:
+        try:
+            storage.put_stream(
+                settings.uploads_container,
+                upload_blob(session_id, record.id, record.name),
+                stream,
+                length=length,
+                content_type="application/pdf",
+                # The extract step continues this trace, in whichever process the blob reaches.
+                metadata=_trace_metadata(),
+            )
+        except BaseException:
+            # No blob, so no extraction will ever finish this record: remove it, then report the error.
+            storage.delete(settings.sessions_container, record_blob(session_id, record.id))
+            raise
+        record_attributes(span, bytes=stream.count)
+    record.stored = now()
     if length is None:
         record.size = stream.count
-        with suppress(ConflictError):  # extraction already took the file over: its record wins
-            save_record(storage, settings, session_id, record, if_match=etag)
+    with suppress(ConflictError):  # extraction already took the file over: its record wins
+        save_record(storage, settings, session_id, record, if_match=etag)
     return record
+
+
+def _trace_metadata() -> dict[str, str] | None:
+    traceparent = current_traceparent()
+    return {TRACEPARENT: traceparent} if traceparent else None
 
 
 def upload_url(
@@ -255,7 +272,7 @@ def upload_url(
                 file_id=file_id,
             )
     if file_id is None:
-        record, _ = _new_record(
+        record, _, _ = _new_record(
             storage, settings, session_id, name, status=FileStatus.AWAITING_UPLOAD, owner=owner
         )
     else:
@@ -272,11 +289,16 @@ def upload_url(
         minutes=settings.upload_url_minutes,
     )
     _reopen_completed(storage, settings, session_id)
+    headers = {"x-ms-blob-type": "BlockBlob", "Content-Type": "application/pdf"}
+    manifest, _ = load_manifest(storage, settings, session_id)
+    with step("upload URL", parent=manifest.trace, attributes={"ccproc.session": session_id}):
+        # Sent with the upload (the blob's metadata), so the extract step continues the session's trace.
+        headers.update({f"x-ms-meta-{k}": v for k, v in (_trace_metadata() or {}).items()})
     return {
         "file": record.model_dump(mode="json"),
         "url": url,
         "method": "PUT",
-        "headers": {"x-ms-blob-type": "BlockBlob", "Content-Type": "application/pdf"},
+        "headers": headers,
         "expires_in_minutes": settings.upload_url_minutes,
     }
 
@@ -319,7 +341,8 @@ def request_processing(
         return True
 
     manifest = update_manifest(storage, settings, session_id, change, owner=owner)
-    storage.send(settings.results_queue, results_message(session_id))
+    with step("process session", parent=manifest.trace, attributes={"ccproc.session": session_id}):
+        storage.send(settings.results_queue, results_message(session_id, None, current_traceparent()))
     return view(manifest, records)
 
 

@@ -23,12 +23,24 @@ from shared.sessions.store import exists, load_record, save_record
 from shared.sessions.tenants import repair_index
 from shared.settings import Settings
 from shared.storage.gateway import Storage
+from shared.telemetry import metrics
+from shared.telemetry.tracing import record as record_attributes
+from shared.telemetry.tracing import step
 
 log = logging.getLogger("ccproc")
 
 
 def sweep(storage: Storage, settings: Settings, at: dt.datetime | None = None) -> dict[str, int]:
     """Timer step: delete sessions past retention, fail orphaned uploads, and measure storage used."""
+    with step("sweep") as span:
+        counts = _sweep(storage, settings, at)
+        record_attributes(span, **counts)
+    for container in (settings.uploads_container, settings.sessions_container):
+        metrics.storage_used.set(counts[f"bytes_{container}"], {"container": container})
+    return counts
+
+
+def _sweep(storage: Storage, settings: Settings, at: dt.datetime | None) -> dict[str, int]:
     at = at or now()
     stale = at - dt.timedelta(hours=settings.orphan_upload_hours)
     expired = orphans = 0

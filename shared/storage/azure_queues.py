@@ -58,6 +58,7 @@ class AzureQueues:
                     pop_receipt=m.pop_receipt or "",
                     content=str(m.content),
                     dequeue_count=m.dequeue_count or 0,
+                    inserted=m.inserted_on,
                 )
                 for m in received
             ]

@@ -46,6 +46,7 @@ class Message:
     pop_receipt: str
     content: str
     dequeue_count: int
+    inserted: dt.datetime | None = None  # when it was first sent (the queue's age, for metrics)
 
 
 class Storage(Protocol):

@@ -37,8 +37,10 @@ from shared.errors import CcprocError, ConflictError, PermanentError, TransientE
 from shared.sessions.extract import extract_upload, give_up_upload
 from shared.sessions.finalize import finalize_failed, finalize_session
 from shared.sessions.layout import claim_blob, parse_upload_blob, poison_queue
+from shared.sessions.models import now
 from shared.settings import Settings
 from shared.storage.gateway import LEASE_SECONDS_MAX, LEASE_SECONDS_MIN, Message, Storage
+from shared.telemetry import metrics
 from shared.values import mask_card_numbers
 
 log = logging.getLogger("ccproc.worker")
@@ -197,7 +199,10 @@ class ExtractWorker(Worker):
 
     def work(self) -> bool:
         """The first upload listed now that no other worker holds."""
-        for info in list(self.storage.list(self.settings.uploads_container)):
+        listed = list(self.storage.list(self.settings.uploads_container))
+        oldest = min((info.last_modified for info in listed), default=None)
+        metrics.uploads_oldest_age.set((now() - oldest).total_seconds() if oldest else 0)
+        for info in listed:
             if self.stop.is_set():
                 break
             if self._take(info.name):
@@ -280,8 +285,11 @@ class FinalizeWorker(Worker):
         """Take one message and finish its session (or give it up after its last try)."""
         received = self.storage.receive(self.queue, visibility_seconds=self.visibility_seconds)
         if not received:
+            metrics.results_queue_oldest_age.set(0)
             return False
         message = received[0]
+        if message.inserted is not None:
+            metrics.results_queue_oldest_age.set((now() - message.inserted).total_seconds())
         if message.dequeue_count > self.settings.max_dequeue_count:
             # Every try was used up without an answer: the worker holding it died each time.
             finalize_failed(

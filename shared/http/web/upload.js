@@ -146,7 +146,11 @@ export class FileUpload {
   async commit() {
     const ids = this.done.map((_, i) => `<Latest>${this.blockId(i)}</Latest>`).join("");
     const body = `<?xml version="1.0" encoding="utf-8"?><BlockList>${ids}</BlockList>`;
+    // The blob's metadata the upload URL came with (its trace context) is set as the blocks commit.
+    const metadata = Object.fromEntries(Object.entries(this.target.headers)
+      .filter(([name]) => name.toLowerCase().startsWith("x-ms-meta-")));
     await this.withRetries(() => this.put(`${this.target.url}&comp=blocklist`, body, {
+      ...metadata,
       "x-ms-blob-content-type": "application/pdf",
       "Content-Type": "application/xml",
     }));
