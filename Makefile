@@ -81,6 +81,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.producers --size month
 	$(BIN)/python -m bench.reconcile
 	$(BIN)/python -m bench.pipeline
+	$(BIN)/python -m bench.tracing
 	$(BIN)/python -m bench.workers
 	$(BIN)/python -m bench.tenants
 

@@ -17,6 +17,8 @@ import logging
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +34,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from functions import runtime
 from shared.http.app import build_app
+from shared.sessions import requests, store
+from shared.sessions.extract import _ProgressNotes, extract_upload
 from shared.settings import Settings
 from shared.storage.azure import AzureStorage
 from shared.telemetry.logs import JsonFormatter
@@ -197,3 +201,39 @@ def test_dev_trace_makes_one_trace_across_processes_and_prints_the_timeline(tmp_
     assert len(opened) == 1
     traces = {s["context"]["trace_id"] for s in spans if s["name"] in SESSION_STEPS}
     assert len(traces) == 1, traces
+
+
+def test_while_a_file_is_read_its_record_says_how_far(
+    storage: AzureStorage, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The extract step writes "page N of M" to the file's record as it reads (here as often as the
+    child reports), and clears it once the file is read; a file taken back meanwhile stays gone."""
+    monkeypatch.setattr(_ProgressNotes, "EVERY_SECONDS", 0.0)
+    build_month(tmp_path / "month", size="small", seed=3)
+    session = requests.create_session(storage, settings)
+    pdf = tmp_path / "month" / "receipts.pdf"
+    with pdf.open("rb") as body:
+        record = requests.accept_upload(
+            storage, settings, session.id, "receipts.pdf", body=body, length=pdf.stat().st_size
+        )
+    seen: list[tuple[int | None, int | None]] = []
+    worker = threading.Thread(target=extract_upload, args=(storage, settings, _upload_of(storage, settings)))
+    worker.start()
+    while worker.is_alive():
+        found = store.load_record(storage, settings, session.id, record.id)
+        if found is not None and found.pages_read is not None:
+            seen.append((found.pages_read, found.pages))
+        time.sleep(0.02)
+    worker.join()
+    done = store.load_record(storage, settings, session.id, record.id)
+    assert done is not None
+    assert done.status.value == "extracted"
+    assert done.pages_read is None
+    assert seen, "no progress was written while the file was read"
+    assert all(total == done.pages and 0 < read < total for read, total in seen)
+    assert [read for read, _ in seen] == sorted(read for read, _ in seen)
+
+
+def _upload_of(storage: AzureStorage, settings: Settings) -> str:
+    (info,) = list(storage.list(settings.uploads_container))
+    return info.name

@@ -332,6 +332,23 @@ def test_session_page_fits_the_screen(
         context.close()
 
 
+def test_a_finished_session_shows_where_its_time_went(dev: str, completed: str, page: Any) -> None:
+    """The completed session's timeline: each file's upload and reading, the matching and the
+    reports, each with when it began and how long it took, as the timeline API says."""
+    page.goto(f"{dev}/#/sessions/{completed}")
+    rows = page.get_by_test_id("timeline-row")
+    playwright_sync.expect(page.get_by_test_id("timeline")).to_be_visible()
+    entries = api(dev, "GET", f"/api/sessions/{completed}/timeline")["entries"]
+    playwright_sync.expect(rows).to_have_count(len(entries))
+    steps = [rows.nth(i).get_attribute("data-step") for i in range(len(entries))]
+    assert steps == [e["step"] for e in entries]
+    assert steps.count("extraction") == 2
+    reading = page.locator('[data-testid="timeline-row"][data-step="extraction"]').first
+    playwright_sync.expect(reading).to_contain_text(re.compile(r"Reading the file.*\.pdf.*\d s"))
+    playwright_sync.expect(page.get_by_test_id("timeline")).to_contain_text("From opening the session")
+    shot(page, "10-session-timeline")
+
+
 def test_everything_on_the_start_page_is_reachable_by_keyboard(dev: str, page: Any) -> None:
     """Tab from the top reaches a skip link first, then the session name and the file picker, each
     focused element showing a visible focus indicator."""

@@ -10,6 +10,14 @@ import { attempt, downloadLink, inform, say, setTitle } from "./ui.js";
 
 const POLL_MS = 1500;
 const STATE_TEXT = { pending: "Not started", active: "In progress", done: "Done", failed: "Failed" };
+const TIMELINE_STEPS = {
+  "session opened": "Session opened",
+  upload: "Upload",
+  extraction: "Reading the file",
+  "processing asked for": "Processing asked for",
+  reconciliation: "Matching receipts to transactions",
+  reports: "Writing the reports",
+};
 
 /** Each phase's state, from the session and its files. */
 export function phases(session) {
@@ -47,6 +55,7 @@ export function renderSession(main, id, view) {
   const files = h("tbody");
   const summary = h("section.summary-section", { hidden: true, "aria-labelledby": "summary-heading" });
   const downloads = h("section.card", { hidden: true, "aria-labelledby": "downloads-heading" });
+  const timeline = h("section.card", { hidden: true, testid: "timeline", "aria-labelledby": "timeline-heading" });
   const results = h("div.results");
   let lastCompleted = null; // the completion time whose results are on screen
   let timer = null;
@@ -72,6 +81,7 @@ export function renderSession(main, id, view) {
       ))),
     summary,
     downloads,
+    timeline,
     results,
   );
 
@@ -195,16 +205,47 @@ export function renderSession(main, id, view) {
     } else if (session.status === "completed" && session.completed !== lastCompleted) {
       const first = lastCompleted === null;
       lastCompleted = session.completed;
+      showTimeline();
       await renderResults(results, session, view, { reconcile });
       results.classList.remove("stale");
       results.inert = false;
       if (!first) inform("The reconciliation is up to date: the tables below show the new results.");
       else if (sawWork) inform("The reconciliation is ready: the results and reports are below.");
     } else if (session.status === "failed") {
+      if (timeline.hidden) showTimeline();
       results.classList.remove("stale");
       results.inert = false;
     }
   };
+
+  /** Where the finished session spent its time: each step, when it began (after the session was
+   * opened) and how long it took. */
+  async function showTimeline() {
+    let answer;
+    try {
+      answer = await api("GET", `${base}/timeline`);
+    } catch {
+      return; // the timeline is extra: the session's results do not wait for it
+    }
+    if (!view.alive) return;
+    const start = Date.parse(answer.entries[0]?.started);
+    const seconds = (value) => (value == null ? "—" : `${value < 10 ? value.toFixed(1) : Math.round(value)} s`);
+    fill(timeline,
+      h("h2#timeline-heading", {}, "Timeline"),
+      h("p.muted", {}, answer.seconds != null
+        ? `From opening the session to its reports: ${seconds(answer.seconds)}.`
+        : "Still under way."),
+      h("div.table-wrap", {}, h("table.data-table.timeline-table", {},
+        h("thead", {}, h("tr", {}, ["Step", "File", "Began after", "Took"].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, answer.entries.map((entry) => h("tr", { testid: "timeline-row", dataset: { step: entry.step } },
+          h("th", { scope: "row" }, TIMELINE_STEPS[entry.step] || entry.step),
+          h("td", {}, entry.file || ""),
+          h("td.num", {}, seconds((Date.parse(entry.started) - start) / 1000)),
+          h("td.num", {}, seconds(entry.seconds)),
+        ))),
+      )));
+    timeline.hidden = false;
+  }
 
   /** Run the reconciliation again (after an alias was added) and follow it until it is done. */
   async function reconcile() {
@@ -221,6 +262,14 @@ export function renderSession(main, id, view) {
   poll();
 }
 
+/** How far a file being read is ("page 412 of 1,256"), while it is read. */
+function reading(file) {
+  if (file.status !== "uploaded" || file.pages_read == null || !file.pages) return "";
+  const count = (n) => n.toLocaleString("en-US");
+  return h("span.file-progress", { testid: "file-progress" },
+    ` page ${count(file.pages_read)} of ${count(file.pages)}`);
+}
+
 function fileRow(file) {
   const found = [
     file.transactions != null ? `${file.transactions} transactions` : "",
@@ -232,7 +281,8 @@ function fileRow(file) {
     h("th.file-name", { scope: "row" }, file.name),
     h("td", {}, KIND_LABELS[file.kind] || "—"),
     h("td.num", {}, file.pages ?? "—"),
-    h("td", {}, badge(FILE_STATUS_LABELS[file.status] || file.status, `file-${file.status}`)),
+    h("td", {}, badge(FILE_STATUS_LABELS[file.status] || file.status, `file-${file.status}`),
+      reading(file)),
     h("td", {}, found || "—"),
     h("td", {}, file.error ? h("span.file-error", { testid: "file-error" }, sentence(file.error)) : ""),
   );
