@@ -237,3 +237,29 @@ def test_while_a_file_is_read_its_record_says_how_far(
 def _upload_of(storage: AzureStorage, settings: Settings) -> str:
     (info,) = list(storage.list(settings.uploads_container))
     return info.name
+
+
+def test_a_file_that_cannot_be_read_is_counted_by_its_reason(
+    exporters: tuple[InMemorySpanExporter, InMemoryMetricReader],
+    storage: AzureStorage,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    """A truncated PDF fails its file; `ccproc.files.failed` grows by one under the file's error code,
+    and its `extract file` span ends with that outcome."""
+    spans, reader = exporters
+    before = _points(reader)
+    spans.clear()
+    session = requests.create_session(storage, settings)
+    broken = b"%PDF-1.7\n" + b"0" * 2000
+    requests.accept_upload(
+        storage, settings, session.id, "statement.pdf", body=io.BytesIO(broken), length=len(broken)
+    )
+    record = extract_upload(storage, settings, _upload_of(storage, settings))
+    assert record is not None
+    assert record.status.value == "failed"
+    assert record.error_code
+    failed = _grew(before, _points(reader), "ccproc.files.failed")
+    assert +failed == Counter({(("reason", record.error_code),): 1})
+    (span,) = [s for s in spans.get_finished_spans() if s.name == "extract file"]
+    assert span.attributes["ccproc.outcome"] == record.error_code

@@ -100,6 +100,7 @@ def _extract(
         storage.send(settings.results_queue, results_message(session_id, file_id, current_traceparent()))
         storage.delete(settings.uploads_container, blob_name)
         log.warning("session %s: %s refused: %s", session_id, record.name, too_large.message)
+        metrics.files_failed.add(1, {"reason": too_large.code})
         _failed(span, too_large)
         return record
     etag = save_record(storage, settings, session_id, record)  # the page shows it is being read
@@ -225,7 +226,6 @@ def _child_phases(parent: Span, phases: list[Phase]) -> None:
 
 
 def _failed(span: Span, exc: PermanentError) -> None:
-    metrics.files_failed.add(1, {"reason": exc.code})
     record_attributes(span, outcome=exc.code)
 
 
@@ -313,4 +313,5 @@ def _fail_file(
     save_record(storage, settings, session_id, record)
     storage.send(settings.results_queue, results_message(session_id, record.id, current_traceparent()))
     storage.delete(settings.uploads_container, blob_name)
+    metrics.files_failed.add(1, {"reason": exc.code})
     log.warning("session %s: %s failed: %s", session_id, record.name, exc.message)
