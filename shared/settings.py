@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -43,8 +43,25 @@ class Settings(BaseSettings):
 
     # The pipeline's storage: names shared by the Functions bindings (%NAME%), Kubernetes and local runs.
     storage_connection: str = Field(default="", alias="AzureWebJobsStorage", repr=False)
+    # Keyless: the account's endpoints and an Azure identity. The Functions host's identity-based
+    # connection (AzureWebJobsStorage__*) is read too, so one set of app settings serves the host's
+    # triggers and the product's own calls (shared.storage.access picks from them).
     azure_storage_account_url: str = Field(
-        default="", description="keyless: the account URL, with an Azure identity"
+        default="",
+        validation_alias=AliasChoices("AZURE_STORAGE_ACCOUNT_URL", "AzureWebJobsStorage__blobServiceUri"),
+        description="keyless: the account's blob endpoint, with an Azure identity",
+    )
+    storage_queue_url: str = Field(
+        default="", alias="AzureWebJobsStorage__queueServiceUri", description="keyless: the queue endpoint"
+    )
+    storage_account_name: str = Field(
+        default="", alias="AzureWebJobsStorage__accountName", description="keyless: endpoints by name"
+    )
+    storage_credential: str = Field(
+        default="", alias="AzureWebJobsStorage__credential", description="managedidentity, or unset"
+    )
+    storage_client_id: str = Field(
+        default="", alias="AzureWebJobsStorage__clientId", description="a user-assigned identity's client id"
     )
     uploads_container: str = "uploads"
     sessions_container: str = "sessions"

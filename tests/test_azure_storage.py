@@ -274,10 +274,14 @@ def test_unreachable_service_is_transient() -> None:
 
 def test_settings_choose_the_gateway() -> None:
     """A connection string wins; an account URL alone means the workload's identity; neither is an error."""
+    from azure.identity import DefaultAzureCredential
+
     from shared.settings import Settings
     from shared.storage.azure import AzureStorage, storage_from_settings
 
-    keyed = storage_from_settings(Settings(storage_connection="UseDevelopmentStorage=true")).inner
+    keyed = storage_from_settings(
+        Settings(storage_connection="UseDevelopmentStorage=true", storage_account_name="other")
+    ).inner
     assert isinstance(keyed, AzureStorage)
     assert keyed._blobs.account_name == "devstoreaccount1"
     keyless = storage_from_settings(
@@ -286,8 +290,88 @@ def test_settings_choose_the_gateway() -> None:
     assert isinstance(keyless, AzureStorage)
     assert keyless._queues.url.startswith("https://acct.queue.core.windows.net")
     assert not getattr(keyless._blobs.credential, "account_key", None)
+    assert isinstance(keyless._blobs.credential, DefaultAzureCredential)
     with pytest.raises(ValueError, match="AZURE_STORAGE_ACCOUNT_URL"):
         storage_from_settings(Settings())
+
+
+# The Functions host's identity-based connection, as the Bicep sets it on the Function App.
+HOST_IDENTITY = {
+    "AzureWebJobsStorage__blobServiceUri": "https://ccprocdata.blob.core.windows.net",
+    "AzureWebJobsStorage__queueServiceUri": "https://ccprocdata.queue.core.windows.net",
+    "AzureWebJobsStorage__credential": "managedidentity",
+    "AzureWebJobsStorage__clientId": "11111111-2222-3333-4444-555555555555",
+}
+
+
+def test_the_hosts_identity_settings_serve_the_product_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With only the host's AzureWebJobsStorage__* settings in the environment, the gateway reaches
+    the same endpoints as the user-assigned managed identity the host signs in as."""
+    from azure.identity import ManagedIdentityCredential
+
+    from shared.settings import Settings
+    from shared.storage.access import storage_access
+    from shared.storage.azure import AzureStorage, storage_from_settings
+
+    for name, value in HOST_IDENTITY.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    access = storage_access(settings)
+    assert access.credential == "managed-identity"
+    assert access.client_id == HOST_IDENTITY["AzureWebJobsStorage__clientId"]
+    gateway = storage_from_settings(settings).inner
+    assert isinstance(gateway, AzureStorage)
+    assert gateway._blobs.url.rstrip("/") == HOST_IDENTITY["AzureWebJobsStorage__blobServiceUri"]
+    assert gateway._queues.url.rstrip("/") == HOST_IDENTITY["AzureWebJobsStorage__queueServiceUri"]
+    assert gateway._blobs.account_name == "ccprocdata"  # upload URLs are signed for this account
+    assert isinstance(gateway._blobs.credential, ManagedIdentityCredential)
+    assert gateway._queues.credential is gateway._blobs.credential
+
+
+def test_storage_access_reads_each_form_of_the_settings() -> None:
+    """The account name alone gives both endpoints; the queue endpoint is taken as given, not derived;
+    an identity without `__credential` is the default chain with the client id; an unknown credential
+    or an endpoint whose queue endpoint cannot be told is refused, naming the setting to fix."""
+    from shared.settings import Settings
+    from shared.storage.access import storage_access
+
+    by_name = storage_access(Settings(storage_account_name="acct2", storage_credential="ManagedIdentity"))
+    assert (by_name.blob_url, by_name.queue_url) == (
+        "https://acct2.blob.core.windows.net",
+        "https://acct2.queue.core.windows.net",
+    )
+    assert (by_name.credential, by_name.client_id) == ("managed-identity", None)
+    sovereign = storage_access(
+        Settings(
+            azure_storage_account_url="https://a.blob.core.chinacloudapi.cn/",
+            storage_queue_url="https://a.queue.core.chinacloudapi.cn/",
+            storage_client_id="c1",
+        )
+    )
+    assert (sovereign.blob_url, sovereign.queue_url) == (
+        "https://a.blob.core.chinacloudapi.cn",
+        "https://a.queue.core.chinacloudapi.cn",
+    )
+    assert (sovereign.credential, sovereign.client_id) == ("default", "c1")
+    with pytest.raises(ValueError, match="managedidentity"):
+        storage_access(Settings(storage_account_name="a", storage_credential="clientsecret"))
+    with pytest.raises(ValueError, match="__queueServiceUri"):
+        storage_access(Settings(azure_storage_account_url="http://127.0.0.1:10000/devstoreaccount1"))
+
+
+def test_a_connection_string_from_the_settings_reaches_azurite(azurite: Azurite) -> None:
+    """The connection-string choice makes real calls: a blob written through the gateway the settings
+    build is read back, and a message sent is received."""
+    from shared.settings import Settings
+    from shared.storage.azure import storage_from_settings
+
+    gateway = storage_from_settings(Settings(storage_connection=azurite.connection_string))
+    try:
+        name = f"t-{uuid.uuid4().hex[:16]}"
+        gateway.put_bytes(name, "a.json", b"{}")
+        assert gateway.get_bytes(name, "a.json")[0] == b"{}"
+    finally:
+        gateway.close()
 
 
 def test_upload_urls_are_https_only_where_storage_speaks_https() -> None:

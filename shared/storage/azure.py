@@ -1,6 +1,7 @@
 """`Storage` on Azure Blob and Queue storage (and Azurite, which speaks the same protocol).
 
-Built from a connection string handed in by the edge; nothing here reads the environment.
+Built from a connection string, or endpoints and an Azure identity, handed in by the edge
+(`storage_from_settings`); nothing here reads the environment.
 SDK errors become the gateway's own: a missing blob or queue is `NotFoundError`, a lost conditional
 write is `ConflictError`, and an unreachable service or a 5xx answer is `StorageUnavailableError`
 (a `TransientError`). The SDK clients keep their built-in retry policy (exponential backoff), so a
@@ -15,7 +16,7 @@ import datetime as dt
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
@@ -33,6 +34,7 @@ from azure.storage.queue import QueueServiceClient
 
 from shared.errors import BadPageTokenError, ConflictError, NotFoundError, StorageUnavailableError
 from shared.settings import Settings
+from shared.storage.access import credential, storage_access
 from shared.storage.azure_errors import mapped_errors
 from shared.storage.azure_queues import AzureQueues
 from shared.storage.gateway import (
@@ -43,6 +45,9 @@ from shared.storage.gateway import (
     Readable,
 )
 from shared.storage.retrying import RetryingStorage
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
 
 # Blobs move in blocks, so no upload or download holds more than a few blocks in memory (the SDK
 # defaults would send up to 64 MiB and fetch up to 32 MiB in a single request): uploads in 16 MiB
@@ -109,17 +114,20 @@ class AzureStorage(AzureQueues):
         self._setup()
 
     @classmethod
-    def with_identity(cls, account_url: str, *, retry_total: int = 3) -> AzureStorage:
-        """The account at `account_url` (`https://NAME.blob.core.windows.net`), signed in as the
-        workload's Azure identity (workload identity, managed identity, or a developer's login)."""
-        from azure.identity import DefaultAzureCredential  # noqa: PLC0415 — only for keyless deployments
-
-        credential = DefaultAzureCredential()
-        blob_url = account_url.rstrip("/")
+    def with_identity(
+        cls, blob_url: str, queue_url: str, credential: TokenCredential, *, retry_total: int = 3
+    ) -> AzureStorage:
+        """The account at `blob_url` (`https://NAME.blob.core.windows.net`) and `queue_url`, signed in
+        as an Azure identity (a managed identity, workload identity, or a developer's login)."""
         self = cls.__new__(cls)
-        self._blobs = BlobServiceClient(blob_url, credential=credential, **_blob_options(retry_total))
+        self._blobs = BlobServiceClient(
+            blob_url.rstrip("/"), credential=credential, **_blob_options(retry_total)
+        )
         self._queues = QueueServiceClient(
-            blob_url.replace(".blob.", ".queue."), credential=credential, retry_total=retry_total
+            queue_url.rstrip("/"),
+            credential=credential,
+            retry_total=retry_total,
+            connection_timeout=CONNECT_SECONDS,
         )
         self._setup()
         return self
@@ -374,17 +382,18 @@ class AzureStorage(AzureQueues):
 
 
 def storage_from_settings(settings: Settings, *, deadline: float | None = None) -> RetryingStorage:
-    """The gateway the settings describe: a connection string, or an account URL and the workload's
-    Azure identity (no key anywhere).
+    """The gateway the settings describe (`shared.storage.access`): a connection string, or the
+    account's endpoints and an Azure identity (no key anywhere).
 
     One retry layer: the SDK's own retries are off (its default policy waits 15 s, then 18 s, then
     24 s, which held an API request 85 s in an outage) and `RetryingStorage` retries transient
     failures with jittered backoff until `deadline` seconds (`storage_retry_seconds` by default; the
     API passes `api_storage_seconds`, so a request answers 503 within seconds of an outage)."""
-    if settings.storage_connection:
-        inner = AzureStorage(settings.storage_connection, retry_total=0)
-    elif settings.azure_storage_account_url:
-        inner = AzureStorage.with_identity(settings.azure_storage_account_url, retry_total=0)
+    access = storage_access(settings)
+    if access.credential == "connection-string":
+        inner = AzureStorage(access.connection_string, retry_total=0)
     else:
-        raise ValueError("set AzureWebJobsStorage (a connection string) or AZURE_STORAGE_ACCOUNT_URL")
+        inner = AzureStorage.with_identity(
+            access.blob_url, access.queue_url, credential(access), retry_total=0
+        )
     return RetryingStorage(inner, settings, deadline=deadline)
