@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from typing import Mapping  # noqa: UP035 — adapters import typing, not collections (test_architecture)
 
 import azure.functions as func
 from azurefunctions.extensions.bindings import blob

@@ -386,14 +386,16 @@ def test_every_container_is_restricted_probed_and_sized(objects: list[Manifest])
 
 
 def test_workers_scale_to_zero_drain_and_watch_their_health_file(objects: list[Manifest]) -> None:
-    """Workers: no fixed replica count, a grace period longer than the longest extraction (600 s), a
-    disruption budget, and a probe reading the very health file the worker beats on an emptyDir."""
+    """Workers: no fixed replica count, a grace period longer than the longest extraction (the
+    settings' EXTRACT_WALL_SECONDS), a disruption budget, and a probe reading the very health file the
+    worker beats on an emptyDir."""
     deployments, budgets = of_kind(objects, "Deployment"), of_kind(objects, "PodDisruptionBudget")
+    longest = int(settings_data(objects)["EXTRACT_WALL_SECONDS"])
     for name in WORKERS:
         spec = deployments[name]["spec"]
         assert spec.get("replicas", 0) == 0, name
         pod = spec["template"]["spec"]
-        assert pod["terminationGracePeriodSeconds"] > 600
+        assert pod["terminationGracePeriodSeconds"] > longest
         assert budgets[name]["spec"]["maxUnavailable"] == 1
         assert (
             budgets[name]["spec"]["selector"]["matchLabels"].items()

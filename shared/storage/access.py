@@ -9,19 +9,16 @@ One set of settings serves the Functions host and the product's own calls. In or
 3. `AZURE_STORAGE_ACCOUNT_URL` (the blob endpoint; the queue endpoint beside it), the workload's
    identity found by `DefaultAzureCredential` (workload identity on AKS, a developer's login).
 
-Nothing here makes a request: the choice is data (`StorageAccess`), and the credential object is
-made from it only when a client is built.
+Nothing here makes a request or imports an Azure SDK: the choice is data (`StorageAccess`);
+`shared.storage.azure` makes the credential and the clients from it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from shared.settings import Settings
-
-if TYPE_CHECKING:
-    from azure.core.credentials import TokenCredential
 
 CredentialKind = Literal["connection-string", "managed-identity", "default"]
 PUBLIC_SUFFIX = "core.windows.net"
@@ -70,19 +67,3 @@ def storage_access(settings: Settings) -> StorageAccess:
             "managed-identity", blob_url=blob, queue_url=queue.rstrip("/"), client_id=client_id
         )
     return StorageAccess("default", blob_url=blob, queue_url=queue.rstrip("/"), client_id=client_id)
-
-
-def credential(access: StorageAccess) -> TokenCredential:
-    """The Azure identity `access` signs in with (no token is asked for until the first request)."""
-    # Imported here: only keyless deployments need azure-identity loaded.
-    from azure.identity import DefaultAzureCredential, ManagedIdentityCredential  # noqa: PLC0415
-
-    if access.credential == "managed-identity":
-        return ManagedIdentityCredential(client_id=access.client_id)
-    if access.credential == "default":
-        if access.client_id:
-            return DefaultAzureCredential(
-                managed_identity_client_id=access.client_id, workload_identity_client_id=access.client_id
-            )
-        return DefaultAzureCredential()
-    raise ValueError("a connection string carries its own key: no Azure identity to make")

@@ -34,7 +34,7 @@ from azure.storage.queue import QueueServiceClient
 
 from shared.errors import BadPageTokenError, ConflictError, NotFoundError, StorageUnavailableError
 from shared.settings import Settings
-from shared.storage.access import credential, storage_access
+from shared.storage.access import StorageAccess, storage_access
 from shared.storage.azure_errors import mapped_errors
 from shared.storage.azure_queues import AzureQueues
 from shared.storage.gateway import (
@@ -379,6 +379,22 @@ class AzureStorage(AzureQueues):
                     BlobLeaseClient(blob, lease_id=lease_id).release()
         except NotFoundError as exc:
             raise ConflictError(f"{what}: the blob is gone") from exc
+
+
+def credential(access: StorageAccess) -> TokenCredential:
+    """The Azure identity `access` signs in with (no token is asked for until the first request)."""
+    # Imported here: only keyless deployments need azure-identity loaded.
+    from azure.identity import DefaultAzureCredential, ManagedIdentityCredential  # noqa: PLC0415
+
+    if access.credential == "managed-identity":
+        return ManagedIdentityCredential(client_id=access.client_id)
+    if access.credential == "default":
+        if access.client_id:
+            return DefaultAzureCredential(
+                managed_identity_client_id=access.client_id, workload_identity_client_id=access.client_id
+            )
+        return DefaultAzureCredential()
+    raise ValueError("a connection string carries its own key: no Azure identity to make")
 
 
 def storage_from_settings(settings: Settings, *, deadline: float | None = None) -> RetryingStorage:
