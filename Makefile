@@ -69,7 +69,7 @@ COMPAT_TESTS := tests/test_extract.py tests/test_receipt_pdfs.py tests/test_cli_
 compat: $(STAMP)
 	@if [ -z "$(PYTHON312)" ]; then echo "compat: no Python 3.12 found: skipped"; exit 0; fi; \
 	test -x $(VENV312)/bin/python || $(PYTHON312) -m venv $(VENV312); \
-	test -f $(VENV312)/.installed || { $(VENV312)/bin/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt && \
+	test $(VENV312)/.installed -nt requirements.txt -a $(VENV312)/.installed -nt requirements-dev.txt || { $(VENV312)/bin/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt && \
 		$(VENV312)/bin/python -m pip install --quiet --no-deps -e . && touch $(VENV312)/.installed; }; \
 	$(VENV312)/bin/python -m pytest -q -p no:cacheprovider $(COMPAT_TESTS)
 
