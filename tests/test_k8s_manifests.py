@@ -483,3 +483,32 @@ def test_dockerfile_installs_the_function_app_requirements() -> None:
     }
     assert copied <= allowed, copied - allowed
     assert "*" in ignore
+
+
+def test_logs_are_json_and_prod_exports_by_otlp_through_its_network_policy(
+    rendered: dict[str, str],
+) -> None:
+    """Every overlay logs JSON lines; prod sends traces and metrics to an in-cluster collector by
+    OTLP/HTTP, and its network policy lets the pods reach that port in the collector's namespace."""
+    for overlay in OVERLAYS:
+        objects = [doc for doc in yaml.safe_load_all(rendered[overlay]) if doc]
+        settings = settings_data(objects)
+        assert settings["LOG_FORMAT"] == "json", overlay
+        endpoint = settings.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+        if overlay != "prod":
+            continue
+        match = re.fullmatch(r"http://[\w-]+\.([\w-]+)\.svc\.cluster\.local:(\d+)", endpoint)
+        assert match, endpoint
+        namespace, port = match.group(1), int(match.group(2))
+        policy = of_kind(objects, "NetworkPolicy")["ccproc-default"]
+        allowed = [
+            rule
+            for rule in policy["spec"]["egress"]
+            if any(p["port"] == port for p in rule.get("ports", []))
+            and any(
+                t.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+                == namespace
+                for t in rule.get("to", [])
+            )
+        ]
+        assert allowed, f"no egress to {namespace}:{port}"
