@@ -13,27 +13,26 @@ wherever GET answers come from `shared.http.headers`, around everything else.
 from __future__ import annotations
 
 import re
-import threading
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from shared.errors import BadContentLengthError, UnknownAliasError
-from shared.http.auth import OWNER_STATE, ApiKeyMiddleware
+from shared.errors import BadContentLengthError
+from shared.http.aliases_api import router as aliases_router
+from shared.http.auth import ApiKeyMiddleware
 from shared.http.body import BlockingBody, BodyLimitMiddleware
+from shared.http.deps import IdempotencyKey, Once, OwnerDep, SettingsDep, StorageDep
 from shared.http.errors import CatchAll, install_error_handlers
+from shared.http.followup_api import router as followup_router
 from shared.http.headers import ProtectiveHeaders, docs_policy, page_policy, storage_origin
 from shared.http.models import (
-    Alias,
-    AliasDeleted,
-    Aliases,
     Deleted,
     Health,
     Limits,
@@ -44,7 +43,6 @@ from shared.http.models import (
 )
 from shared.http.tracing import RequestSpans
 from shared.report import REPORTS
-from shared.sessions.aliases import BlobAliasStore
 from shared.sessions.models import FileRecord, SessionView
 from shared.sessions.requests import (
     accept_upload,
@@ -58,57 +56,16 @@ from shared.sessions.requests import (
     upload_url,
 )
 from shared.sessions.review import Review, reconcile_again, rename_session, review
-from shared.sessions.store import Owner
 from shared.sessions.timeline import Timeline, session_timeline
 from shared.settings import Settings
 from shared.storage.gateway import Storage
-from shared.values import mask_card_numbers, normalise_name
+from shared.values import mask_card_numbers
 
 HEALTH_PATH = "/api/health"
 DOCS_PATH = "/api/docs"
 WEB = Path(__file__).resolve().parent / "web"  # the page finance staff use, served at `/`
 WEB_PREFIX = "/web/"
 _PLAIN_FILE_NAME = re.compile(r"^[A-Za-z0-9._ -]+$")
-
-
-class _Once:
-    """The storage gateway, built by the factory on first use and then shared by every request."""
-
-    def __init__(self, factory: Callable[[], Storage]) -> None:
-        self._factory = factory
-        self._lock = threading.Lock()
-        self._storage: Storage | None = None
-
-    def __call__(self) -> Storage:
-        if self._storage is None:
-            with self._lock:
-                if self._storage is None:
-                    self._storage = self._factory()
-        return self._storage
-
-
-def _storage(request: Request) -> Storage:
-    # A plain `def`: FastAPI calls it in the thread pool, so a factory that connects may block.
-    return cast(_Once, request.app.state.storage)()
-
-
-async def _settings(request: Request) -> Settings:
-    return cast(Settings, request.app.state.settings)
-
-
-async def _owner(request: Request) -> Owner:
-    state = request.scope.get("state", {})
-    if OWNER_STATE not in state:
-        # ApiKeyMiddleware sets it on every request that gets this far; without it no route may guess.
-        raise RuntimeError("the request reached a session route without a caller")
-    return cast(Owner, state[OWNER_STATE])
-
-
-StorageDep = Annotated[Storage, Depends(_storage)]
-SettingsDep = Annotated[Settings, Depends(_settings)]
-OwnerDep = Annotated[Owner, Depends(_owner)]
-# The client's id of one upload, the same on every retry of it: uploads are idempotent with it.
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 
 
 def _content_length(request: Request) -> int | None:
@@ -318,27 +275,6 @@ def remove_session(session_id: str, storage: StorageDep, settings: SettingsDep, 
     return Deleted(deleted=delete_session(storage, settings, session_id, owner=owner))
 
 
-@router.get("/aliases", tags=["aliases"])
-def aliases(storage: StorageDep, settings: SettingsDep, owner: OwnerDep) -> Aliases:
-    """The caller's alias table (each tenant has its own)."""
-    return Aliases(aliases=BlobAliasStore(storage, settings, owner).load())
-
-
-@router.post("/aliases", status_code=201, tags=["aliases"])
-def add_alias(alias: Alias, storage: StorageDep, settings: SettingsDep, owner: OwnerDep) -> Alias:
-    """Map a name typed in the expense system to a statement cardholder (both stored normalised)."""
-    name, cardholder = BlobAliasStore(storage, settings, owner).add(alias.name, alias.cardholder)
-    return Alias(name=name, cardholder=cardholder)
-
-
-@router.delete("/aliases/{name}", tags=["aliases"])
-def remove_alias(name: str, storage: StorageDep, settings: SettingsDep, owner: OwnerDep) -> AliasDeleted:
-    """Forget one alias; 404 when there is none by that name."""
-    if not BlobAliasStore(storage, settings, owner).remove(name):
-        raise UnknownAliasError(f"no alias {name[:60]!r}")
-    return AliasDeleted(deleted=normalise_name(name))
-
-
 # -- the app ------------------------------------------------------------------------------------
 def build_app(
     storage_factory: Callable[[], Storage],
@@ -371,7 +307,7 @@ def build_app(
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
-    app.state.storage = _Once(storage_factory)
+    app.state.storage = Once(storage_factory)
     app.state.settings = settings
     install_error_handlers(app)
     # The last added runs first: the headers (so every answer has them, failures too), CatchAll, then
@@ -397,6 +333,8 @@ def build_app(
         html_policies={DOCS_PATH: docs_policy(bytes(docs.body).decode())},
     )
     app.include_router(router)
+    app.include_router(aliases_router)
+    app.include_router(followup_router)
     app.add_api_route("/", _page, include_in_schema=False, methods=["GET"])
 
     async def docs_page() -> HTMLResponse:

@@ -1,9 +1,11 @@
-// The page: routes (#/ and #/sessions/<id>) and the access-key form.
+// The page: routes (#/, #/sessions/<id>, #/sessions/<id>/chase, #/aliases) and the access-key form.
 
 import { setAccessKey } from "./api.js";
 import { clearMessage, showFlash } from "./ui.js";
 import { renderStart } from "./start.js";
 import { renderSession } from "./session.js";
+import { renderAliases } from "./aliases.js";
+import { renderChase } from "./chase.js";
 
 const main = document.getElementById("main");
 const keyForm = document.querySelector('[data-testid="key-form"]');
@@ -46,8 +48,13 @@ function route() {
   current = view;
   const hash = location.hash || "#/";
   const match = /^#\/sessions\/([^/?#]+)/.exec(hash);
+  const chase = /^#\/sessions\/([^/?#]+)\/chase(?:$|[?#])/.exec(hash);
   main.replaceChildren();
-  if (match) {
+  if (chase) {
+    renderChase(main, decodeURIComponent(chase[1]), view);
+  } else if (/^#\/aliases(?:$|[/?#])/.test(hash)) {
+    renderAliases(main, view);
+  } else if (match) {
     renderSession(main, decodeURIComponent(match[1]), view);
   } else {
     renderStart(main, view);
