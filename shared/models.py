@@ -181,6 +181,39 @@ class FileNotRead(BaseModel):
     reason: Text
 
 
+class PvaultHeldBack(_Record):
+    """One employee kept out of the pVault import, and how far they are from getting in."""
+
+    employee: str = Field(description="the statement's employee id, else cardholder, else card")
+    cardholder: Text | None = Field(default=None, description="the name the statement prints")
+    transactions: int = Field(ge=1, description="all of the employee's transactions, held back together")
+    not_complete: dict[Status, int] = Field(
+        description="transactions not Complete, by status (only those present, in the status order)"
+    )
+    amount: Amount = Field(description="net of all the employee's transactions, the dollars held back")
+    not_complete_amount: Amount = Field(description="net of the transactions that are not Complete")
+
+    @property
+    def exceptions(self) -> int:
+        """How many of the employee's transactions are not Complete."""
+        return sum(self.not_complete.values())
+
+
+class PvaultSummary(_Record):
+    """What `pvault.csv` holds and why the others are held back: one line not Complete keeps out every
+    row of its employee, so the import may hold far fewer rows than the month has Complete."""
+
+    employees: int = Field(ge=0, description="employees in the import: all their transactions Complete")
+    rows: int = Field(ge=0, description="rows of the import, one per transaction of those employees")
+    amount: Amount = Field(description="net of the import's rows")
+    total_employees: int = Field(ge=0, description="employees with a transaction on the statement")
+    total_transactions: int = Field(ge=0)
+    complete_transactions: int = Field(ge=0, description="Complete transactions, in the import or not")
+    held_back: list[PvaultHeldBack] = Field(
+        default=[], description="employees kept out, closest to complete first"
+    )
+
+
 class Reconciliation(BaseModel):
     """The whole result of matching one statement with one receipts report."""
 
@@ -197,3 +230,6 @@ class Reconciliation(BaseModel):
     warnings: list[Text] = []
     # Files of the session that could not be read: the reconciliation leaves them out, and says so.
     files_not_read: list[FileNotRead] = []
+    # Filled by the report stage (`shared.report.pvault`) when it writes pvault.csv; absent from a
+    # reconciliation stored before it was.
+    pvault: PvaultSummary | None = None

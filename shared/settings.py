@@ -5,12 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The issuer of the one statement layout there is (`wex_cardholder_activity`, WEX's Cardholder Activity
+# Report): the statement itself never prints its issuer's name, so the default is fixed here.
+DEFAULT_CARD_VENDOR = "WEX"
 
 
 class PvaultConventions(BaseModel):
-    """Fixed values of the accounts-payable import, as the export it replaces wrote them."""
+    """Fixed values of the accounts-payable import, as the export it replaces wrote them.
+
+    `card_vendor` is what every row's `Credit Card Vendor` holds: the card vendor the month's card
+    invoice is owed to (the replaced export's data model gives `Visa` as its example; its import
+    fixes the vendor's id), never the merchant. Set it as the `PVAULT_CARD_VENDOR` setting.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -21,6 +30,11 @@ class PvaultConventions(BaseModel):
     vendor_invoice_format: str = Field(
         default="{card_last4}{month:%m}01{month:%y}",
         description="card last 4 + MM01YY of the statement month",
+    )
+    card_vendor: str = Field(
+        default=DEFAULT_CARD_VENDOR,
+        min_length=1,
+        description="Credit Card Vendor: the card vendor (its id in accounts payable), not the merchant",
     )
 
 
@@ -39,7 +53,13 @@ class Settings(BaseSettings):
     temp_storage_path: Path | None = Field(
         default=None, description="scratch folder; the system's when unset"
     )
-    pvault: PvaultConventions = PvaultConventions()
+    pvault_card_vendor: str = Field(
+        default=DEFAULT_CARD_VENDOR,
+        min_length=1,
+        description="pvault.csv's Credit Card Vendor: the card vendor as accounts payable knows it",
+    )
+    # Declared after `pvault_card_vendor`: its validator reads that setting into the conventions.
+    pvault: PvaultConventions = Field(default=PvaultConventions(), validate_default=True)
 
     # The pipeline's storage: names shared by the Functions bindings (%NAME%), Kubernetes and local runs.
     storage_connection: str = Field(default="", alias="AzureWebJobsStorage", repr=False)
@@ -151,3 +171,12 @@ class Settings(BaseSettings):
     log_format: Literal["plain", "json"] = Field(
         default="plain", description="json: one JSON object per line, with trace and session ids"
     )
+
+    @field_validator("pvault")
+    @classmethod
+    def _card_vendor(cls, pvault: PvaultConventions, info: ValidationInfo) -> PvaultConventions:
+        """`PVAULT_CARD_VENDOR` into the conventions, unless they were given a card vendor themselves."""
+        vendor = info.data.get("pvault_card_vendor")
+        if vendor is None or "card_vendor" in pvault.model_fields_set:
+            return pvault
+        return pvault.model_copy(update={"card_vendor": vendor})

@@ -191,7 +191,7 @@ def test_pvault_values_and_conventions(rec: Reconciliation, tmp_path: Path) -> N
         "Pay Type": "2",
         "Card Holder": "JANEDOE",
         "Credit Card Number": "**** **** **** 0001",
-        "Credit Card Vendor": "GASMART #0042",
+        "Credit Card Vendor": "WEX",  # the card vendor the invoice is owed to, not the merchant
     }
     assert (gl["Job"], gl["GL Account"], gl["Pay Type"], gl["Transaction Amount"]) == (
         "",
@@ -214,7 +214,8 @@ def test_pvault_credit_complete_without_refund(rec: Reconciliation, tmp_path: Pa
 
 
 def test_pvault_conventions_come_from_settings(rec: Reconciliation, tmp_path: Path) -> None:
-    """UM, Tax, Pay Types and the invoice number format follow the settings, through write_reports."""
+    """UM, Tax, Pay Types, the invoice number format and the card vendor (`PVAULT_CARD_VENDOR`) follow
+    the settings, through write_reports."""
     conventions = PvaultConventions(
         unit_of_measure="EA",
         tax="NT",
@@ -222,10 +223,12 @@ def test_pvault_conventions_come_from_settings(rec: Reconciliation, tmp_path: Pa
         pay_type_gl="G",
         vendor_invoice_format="CC{card_last4}-{month:%Y%m}",
     )
-    write_reports(rec, tmp_path, receipts_pdf=None, settings=Settings(pvault=conventions))
+    settings = Settings(pvault=conventions, pvault_card_vendor="Visa")
+    write_reports(rec, tmp_path, receipts_pdf=None, settings=settings)
     job, gl, *_ = _pvault_rows(tmp_path / REPORTS["pvault"].file_name)
     assert (job["UM"], job["Tax"], job["Pay Type"], gl["Pay Type"]) == ("EA", "NT", "J", "G")
     assert job["Vendor Invoice #"] == "CC0001-202503"
+    assert job["Credit Card Vendor"] == gl["Credit Card Vendor"] == "Visa"
 
 
 def test_statement_month_without_a_period(rec: Reconciliation, tmp_path: Path) -> None:
@@ -293,6 +296,8 @@ def test_reconciliation_json_shape(rec: Reconciliation, tmp_path: Path) -> None:
     assert doc["statement_month"] == "2025-03-01"
     assert doc["pvault_employees"] == ["100001"]
     assert doc["held_back_employees"] == ["100002", "100003"]
+    assert [h["employee"] for h in doc["pvault"]["held_back"]] == doc["held_back_employees"]
+    assert (doc["pvault"]["employees"], doc["pvault"]["rows"], doc["pvault"]["amount"]) == (1, 4, "205.30")
     assert doc["transactions"][2]["amount"] == "-22.18"  # money travels as a string
     assert doc["transactions"][0]["evidence"]["score"] == 0.93
     assert doc["unresolved_names"][0]["suggestion"] == "BOBSMITH"
@@ -323,10 +328,15 @@ def test_redact_masks_card_shaped_runs_only() -> None:
 
 
 def test_pvault_csv_defuses_formulas(rec: Reconciliation, tmp_path: Path) -> None:
-    """pvault.csv's free text that a spreadsheet would run as a formula is made literal too."""
+    """pvault.csv's free text that a spreadsheet would run as a formula is made literal too: a merchant
+    reaching the line's name and description, and a card vendor as configured."""
     first = rec.transactions[0]
     tx = first.transaction.model_copy(update={"merchant": "=cmd|' /C calc'!A0"})
-    rec.transactions[0] = first.model_copy(update={"transaction": tx})
-    rows = _pvault_rows(write_pvault_csv(rec, tmp_path / "p.csv", PvaultConventions()))
-    assert rows[0]["Credit Card Vendor"] == "'=cmd|' /C calc'!A0"
+    assert first.expense is not None
+    bare = first.expense.model_copy(update={"expense_title": None, "expense_type": None, "purpose": None})
+    rec.transactions[0] = first.model_copy(update={"transaction": tx, "expense": bare})
+    conventions = PvaultConventions(card_vendor="@SUM(1)")
+    rows = _pvault_rows(write_pvault_csv(rec, tmp_path / "p.csv", conventions))
+    assert rows[0]["Transaction Name"] == rows[0]["Item Description"] == "'=cmd|' /C calc'!A0"
+    assert rows[0]["Credit Card Vendor"] == "'@SUM(1)"
     assert all(not value.startswith(("=", "+", "@")) for row in rows for value in row.values())

@@ -6,10 +6,22 @@ writes them all into one folder, plus one receipt PDF per matched expense under 
 | name | file | module |
 |---|---|---|
 | `exceptions` | `exceptions.xlsx` | `workbook` |
-| `pvault` | `pvault.csv` | `csv_files` |
+| `pvault` | `pvault.csv` | `csv_files` (what it holds and why: `pvault`) |
 | `transactions` | `transactions.csv` | `csv_files` |
 | `receipts` | `receipts.zip` | `receipt_pdfs` |
 | `reconciliation` | `reconciliation.json` | `json_file` |
+
+`pvault.csv`, the accounts-payable import, holds one row per transaction of the employees whose
+transactions are all Complete. Its columns: Transaction ID (the statement's Transaction #),
+Transaction Date and Amount (Net Cost), Transaction Name (expense title, else type, else merchant),
+Vendor Invoice # (card last 4 + `MM01YY`) and Invoice Date (first of the statement month), Header
+Description (`<cardholder> card ending <last 4> <MM/YYYY>`), Job, Phase, Cost Type or GL Account
+(the codes of the expense's coding), Item Description (the purpose, else title, else merchant), UM
+and Tax (conventions), Pay Type (job or GL), Card Holder, Credit Card Number (masked) and Credit
+Card Vendor — the card vendor the invoice is owed to (`PVAULT_CARD_VENDOR`, default `WEX`), never
+the merchant; `csv_files` says why. `write_reports` stores `pvault.pvault_summary` in the
+reconciliation (`Reconciliation.pvault`): how many employees and rows the import holds, and which
+employees are held back and by what, closest to complete first.
 
 No report carries a full card number: cards print as `**** **** **** 0001`, and free text is
 masked the same way wherever it holds a run of digits shaped like a card number.
@@ -27,6 +39,7 @@ from shared.models import Reconciliation
 from shared.report.csv_files import write_pvault_csv, write_transactions_csv
 from shared.report.cutting import Done, Forked, cutting
 from shared.report.json_file import write_reconciliation_json
+from shared.report.pvault import pvault_summary
 from shared.report.receipt_pdfs import PrecutReceipts, ReceiptPdfs, planned_names
 from shared.report.workbook import write_workbook
 from shared.settings import Settings
@@ -85,6 +98,9 @@ def write_reports(
 
     `receipt_pdfs`: the receipt PDFs are kept elsewhere, already named (the pipeline stores them,
     `shared.sessions.receipt_store`); nothing is cut, no ZIP is written, and the other reports name them.
+
+    `reconciliation.pvault` is set to what the pVault import holds and why (`pvault_summary`), so a
+    reconciliation stored or shown after its reports carries the explanation with it.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {name: out_dir / report.file_name for name, report in REPORTS.items()}
@@ -120,6 +136,7 @@ def write_reports(
                 )
             )
         write_pvault_csv(reconciliation, paths["pvault"], settings.pvault)
+        reconciliation.pvault = pvault_summary(reconciliation)
         advance()
         write_workbook(reconciliation, paths["exceptions"], planned)
         advance()

@@ -4,26 +4,36 @@ Both are UTF-8 with CRLF line ends, exactly one CR per line: the file is opened 
 (so the platform adds nothing) and the writer ends lines with `\\r\\n` itself.
 
 **pVault import** (accounts payable). Only employees whose transactions are all Complete are
-written; one incomplete line holds back every row of that employee (all of their cards). One row
-per transaction, in statement order. Fixed values come from `PvaultConventions` in the settings.
-Where the replaced export's layout does not say what a column holds, this is what goes in:
+written; one incomplete line holds back every row of that employee (all of their cards), and
+`shared.report.pvault` says how many employees and rows that leaves and why the others are held
+back. One row per transaction, in statement order. Fixed values come from `PvaultConventions` in
+the settings. What each column holds, where the replaced export's layout leaves it open too:
 
 - *Transaction ID*: the statement's Transaction #, the number the card issuer knows the charge by.
+- *Transaction Date*, *Transaction Amount*: the statement's Trans Date (ISO) and Net Cost (2 decimals).
 - *Transaction Name*: the expense title (`Fuel - truck 12`), else the expense type, else the merchant.
 - *Vendor Invoice #*: `vendor_invoice_format` with the card's last 4 and the statement month, so each
-  card's month is one invoice (`0001` + `030125`).
+  card's month is one invoice (`0001` + `030125`), owed to the *Credit Card Vendor*.
 - *Invoice Date*: the first day of the statement month: the date the invoice number itself names,
   the same for every line of that invoice.
 - *Header Description*: the invoice's header, the same on all its lines:
   `<cardholder> card ending <last 4> <MM/YYYY>`.
-- *Item Description*: the line's business purpose as the employee gave it, else the expense title,
-  else the merchant.
 - *Job, Phase, Cost Type, GL Account*: the code at the start of each coding value (`12345` of
   `12345. Sample Plant Expansion`, `6100.200` of `6100.200 (Office Supplies)`); a value without a
   code is written whole. Job-coded lines leave GL Account empty and GL-coded lines the job columns.
+- *Item Description*: the line's business purpose as the employee gave it, else the expense title,
+  else the merchant.
+- *UM*, *Tax*: `unit_of_measure` and `tax` of the conventions (`LS`, `XX`).
 - *Pay Type*: `pay_type_job` for job-coded, `pay_type_gl` for GL-coded lines; empty for a credit made
   Complete without a refund expense (settings allow that), which has no coding to pay by.
 - *Card Holder*: the statement's cardholder name; *Credit Card Number*: masked to the last 4.
+- *Credit Card Vendor*: the card vendor, `card_vendor` of the conventions (the `PVAULT_CARD_VENDOR`
+  setting, default `WEX`, the issuer of the statement layout), the same on every row: the vendor
+  the card invoice is owed to. The format description (`shared/formats/reports.md`) says "merchant
+  name" here; the replaced export's data model (its example is `Visa`) and its import requirements
+  (the card vendor's id is fixed) say card vendor, and the merchant is not the payee of a card
+  transaction, so the merchant is never written here: it reaches pVault only as the *Transaction
+  Name* or *Item Description* when the expense gives neither.
 - Free text a spreadsheet would run as a formula (starting `=`, `+`, `-`, `@`, a tab or a carriage
   return: a merchant or a purpose as typed) is prefixed with `'`, as in the transactions CSV.
 
@@ -173,7 +183,7 @@ def _pvault_row(rt: ReconciledTransaction, month: dt.date, conventions: PvaultCo
         pay_type,
         _text(tx.cardholder),
         mask_card(tx.card_last4),
-        _text(tx.merchant),
+        _text(conventions.card_vendor),
     ]
 
 

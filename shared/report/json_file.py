@@ -3,8 +3,10 @@
 The core is `{"transactions": [{"transaction_number", "expense_id", "status"}, ...],
 "unmatched_expenses": [expense_id, ...]}`; around it: the input file names, the period and
 statement month, counts per status, each transaction's employee, masked card, amount, evidence and
-receipt PDF, the employees written to (and held back from) the pVault CSV, unresolved names,
-checks and warnings.
+receipt PDF, the employees written to (and held back from) the pVault CSV with `pvault`, the
+`shared.report.pvault` summary that explains them (employees and rows in the import, and per
+held-back employee what keeps them out, closest to complete first), unresolved names, checks and
+warnings.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.models import Amount, Check, Evidence, Reconciliation, Status, UnresolvedName
+from shared.models import Amount, Check, Evidence, PvaultSummary, Reconciliation, Status, UnresolvedName
 from shared.report.fields import (
     complete_employees,
     employee_key,
@@ -24,6 +26,7 @@ from shared.report.fields import (
     statement_month,
     status_counts,
 )
+from shared.report.pvault import pvault_summary
 
 FORMAT_VERSION = 1
 
@@ -63,6 +66,7 @@ class ReconciliationFile(_Out):
     unmatched_expenses: list[str]
     pvault_employees: list[str]
     held_back_employees: list[str]
+    pvault: PvaultSummary
     unresolved_names: list[UnresolvedName]
     checks: list[Check]
     warnings: list[str]
@@ -105,6 +109,7 @@ def reconciliation_file(
         unmatched_expenses=[e.expense_id for e in reconciliation.unmatched_expenses],
         pvault_employees=[k for k in keys if k in ready],
         held_back_employees=[k for k in keys if k not in ready],
+        pvault=pvault_summary(reconciliation),
         unresolved_names=reconciliation.unresolved_names,
         checks=reconciliation.checks,
         warnings=[*reconciliation.warnings, *warnings],
