@@ -298,3 +298,9 @@ class AbandonedError(CcprocError):
 
     def __init__(self, message: str = "the writer gave up") -> None:
         super().__init__(message)
+
+
+class UnknownTransactionError(UnknownSessionError):
+    """The session's reconciliation has no transaction of that number (a 404, like an unknown session)."""
+
+    code = "unknown_transaction"

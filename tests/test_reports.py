@@ -48,7 +48,8 @@ def _widths(sheet: openpyxl.worksheet.worksheet.Worksheet) -> dict[int, float]:
 
 
 def test_workbook_sheets_frozen_and_filtered(rec: Reconciliation, tmp_path: Path) -> None:
-    """Every sheet is there, in order, with its header row frozen and a filter over all its rows."""
+    """Every sheet is there, in order, with its header row frozen and a filter over all its rows (the
+    totals rows under Summary and Exceptions stay outside it)."""
     book = openpyxl.load_workbook(write_workbook(rec, tmp_path / "x.xlsx"))
     assert book.sheetnames == [
         "Summary",
@@ -58,9 +59,11 @@ def test_workbook_sheets_frozen_and_filtered(rec: Reconciliation, tmp_path: Path
         "Unresolved Names",
         "Checks",
     ]
+    totals = {"Summary": 1, "Exceptions": 2}
     for sheet in book:
         assert sheet.freeze_panes == "A2", sheet.title
-        assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, sheet.max_column).column_letter}{sheet.max_row}"
+        last = sheet.max_row - totals.get(sheet.title, 0)
+        assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, sheet.max_column).column_letter}{last}"
         widths = _widths(sheet)
         assert all(len(c.value) < widths[c.column] <= 61 for c in sheet[1]), (sheet.title, widths)
     assert book["Transactions"].max_row == 1 + len(rec.transactions)
@@ -68,13 +71,23 @@ def test_workbook_sheets_frozen_and_filtered(rec: Reconciliation, tmp_path: Path
 
 
 def test_exceptions_are_exactly_the_incomplete_transactions(rec: Reconciliation, tmp_path: Path) -> None:
-    """The Exceptions sheet lists every non-Complete transaction once, with its masked card and status."""
+    """The Exceptions sheet lists every non-Complete transaction once, with its masked card and status,
+    under the column names of the replaced workbook's Incomplete Expenses sheet."""
     sheet = openpyxl.load_workbook(write_workbook(rec, tmp_path / "x.xlsx"))["Exceptions"]
     header = [c.value for c in sheet[1]]
-    assert header[:7] == ["Employee ID", "Employee", "Card", "Date", "Amount", "Merchant", "Status"]
+    assert header[:7] == [
+        "Employee ID",
+        "Employee Name",
+        "Card Number",
+        "Transaction Date",
+        "Transaction Amount",
+        "Transaction Name",
+        "Status",
+    ]
     rows = [dict(zip(header, (c.value for c in row), strict=True)) for row in sheet.iter_rows(min_row=2)]
+    rows = rows[: sheet.max_row - 3]  # the totals rows
     assert [r["Transaction #"] for r in rows] == NOT_COMPLETE
-    assert rows[0]["Card"] == "**** **** **** 0002"
+    assert rows[0]["Card Number"] == "**** **** **** 0002"
     assert [r["Status"] for r in rows] == [
         "Missing Receipt",
         "Missing Coding",
@@ -87,7 +100,7 @@ def test_dates_are_dates_and_amounts_are_numbers(rec: Reconciliation, tmp_path: 
     """Date cells hold dates and amount cells numbers in the money format, never text."""
     book = openpyxl.load_workbook(write_workbook(rec, tmp_path / "x.xlsx"))
     exceptions = book["Exceptions"]
-    for row in exceptions.iter_rows(min_row=2):
+    for row in exceptions.iter_rows(min_row=2, max_row=exceptions.max_row - 2):
         date, amount = row[3], row[4]
         assert date.is_date
         assert isinstance(date.value, dt.datetime)
@@ -104,8 +117,9 @@ def test_status_cells_are_coloured(rec: Reconciliation, tmp_path: Path) -> None:
     """Missing Both is red, Missing Receipt yellow, Missing Coding orange; Complete has no fill."""
     book = openpyxl.load_workbook(write_workbook(rec, tmp_path / "x.xlsx"))
     fills = {}
-    for sheet, column in (("Exceptions", 7), ("Transactions", 8)):
-        for row in book[sheet].iter_rows(min_row=2, min_col=column, max_col=column):
+    for sheet, column, totals in (("Exceptions", 7, 2), ("Transactions", 8, 0)):
+        last = book[sheet].max_row - totals
+        for row in book[sheet].iter_rows(min_row=2, max_row=last, min_col=column, max_col=column):
             cell = row[0]
             fills.setdefault(cell.value, set()).add(cell.fill.fgColor.rgb if cell.fill.fill_type else None)
     assert fills == {
@@ -122,7 +136,7 @@ def test_summary_per_employee(rec: Reconciliation, tmp_path: Path) -> None:
     header = [c.value for c in sheet[1]]
     rows = {
         row[1].value: dict(zip(header, (c.value for c in row), strict=True))
-        for row in sheet.iter_rows(min_row=2)
+        for row in sheet.iter_rows(min_row=2, max_row=sheet.max_row - 1)
     }
     assert list(rows) == ["JANEDOE", "JOHNROE", "MARYPOE", "Bob Q. Smith"]
     jane, john, mary = rows["JANEDOE"], rows["JOHNROE"], rows["MARYPOE"]

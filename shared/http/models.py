@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from shared.report.chase import ChaseEmployee, FollowUp
 from shared.sessions.models import FileRecord, SessionView
 
 MAX_ALIAS_NAME = 200
@@ -78,3 +79,15 @@ class Health(BaseModel):
     """The app answers."""
 
     status: str
+
+
+class FollowUpList(BaseModel):
+    """Each exception of a session with its follow-up, by transaction number."""
+
+    follow_up: dict[str, FollowUp]
+
+
+class ChaseList(BaseModel):
+    """Per employee, what is still missing, with a message ready to send."""
+
+    employees: list[ChaseEmployee]

@@ -1,6 +1,7 @@
 """The exceptions workbook (XLSX), written with xlsxwriter in constant-memory mode.
 
-Sheets: **Summary** (one row per employee), **Exceptions** (every transaction not Complete),
+Sheets: **Summary** (one row per employee, then a grand total), **Exceptions** (every transaction not
+Complete, under the column names of the workbook it replaced, with its follow-up, then a grand total),
 **Transactions** (every transaction and its match), **Unmatched Expenses**, **Unresolved Names** and
 **Checks** (printed totals that did not hold, and warnings). Each sheet is declared as a list of
 columns; every sheet gets a frozen header row, a filter and column widths from its content.
@@ -11,10 +12,16 @@ Summary's *Expense total* is every expense the employee filed that we can attrib
 to their transactions, plus unmatched ones with the same employee number as one of their matched
 expenses or a typed name equal to their cardholder name. Expenses of people with no card on the
 statement get Summary rows of their own, without an employee id.
+
+Follow-up (`shared.report.chase`): each exception's state, note, who and when, as recorded when the
+workbook is written. Waived exceptions are counted apart in Summary (*Waived*, *Waived total*); they
+stay exceptions, and out of pVault. Totals rows sit right under each table, outside its filter, so
+sorting or filtering never moves them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +32,7 @@ from typing import Any, Generic, Literal, TypeVar
 import xlsxwriter  # type: ignore[import-untyped]  # ships inline hints but no py.typed marker
 
 from shared.models import Check, Expense, ReconciledTransaction, Reconciliation, Status, UnresolvedName
+from shared.report.chase import FollowUp, FollowUpState, display_names, follow_up_of, is_exception
 from shared.report.fields import (
     STATUS_ORDER,
     complete_employees,
@@ -70,6 +78,19 @@ class EmployeeSummary:
     unmatched: int = 0
     counts: Counter[Status] = field(default_factory=Counter)
     exported: bool = False
+    readable_name: str = ""
+    exceptions_total: Decimal = Decimal(0)
+    waived: int = 0
+    waived_total: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionLine:
+    """An exception as the Exceptions sheet lists it: with the employee's readable name and its follow-up."""
+
+    rt: ReconciledTransaction
+    name: str
+    follow_up: FollowUp
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,18 +133,28 @@ SUMMARY: Sequence[Column[EmployeeSummary]] = (
     Column("Unmatched expenses", "int", lambda e: e.unmatched),
     *(Column(status.value, "int", _count(status)) for status in STATUS_ORDER),
     Column("In pVault CSV", "text", lambda e: "Yes" if e.exported else "No"),
+    Column("Employee Name", "text", lambda e: e.readable_name),
+    Column("Exceptions total", "money", lambda e: e.exceptions_total),
+    Column("Waived", "int", lambda e: e.waived),
+    Column("Waived total", "money", lambda e: e.waived_total),
 )
-EXCEPTIONS: Sequence[Column[ReconciledTransaction]] = (
-    Column("Employee ID", "text", lambda rt: rt.transaction.employee_id),
-    Column("Employee", "text", lambda rt: rt.transaction.cardholder),
-    Column("Card", "text", lambda rt: mask_card(rt.transaction.card_last4)),
-    Column("Date", "date", lambda rt: rt.transaction.transaction_date),
-    Column("Amount", "money", lambda rt: rt.transaction.net),
-    Column("Merchant", "text", lambda rt: rt.transaction.merchant),
-    Column("Status", "status", lambda rt: rt.status),
-    Column("Transaction #", "text", lambda rt: rt.transaction.transaction_number),
-    Column("Expense ID", "text", lambda rt: rt.expense.expense_id if rt.expense else None),
-    Column("Note", "text", lambda rt: rt.note),
+# The first seven as the replaced workbook's "Incomplete Expenses" sheet named them: clerks look for these.
+EXCEPTIONS: Sequence[Column[ExceptionLine]] = (
+    Column("Employee ID", "text", lambda x: x.rt.transaction.employee_id),
+    Column("Employee Name", "text", lambda x: x.name),
+    Column("Card Number", "text", lambda x: mask_card(x.rt.transaction.card_last4)),
+    Column("Transaction Date", "date", lambda x: x.rt.transaction.transaction_date),
+    Column("Transaction Amount", "money", lambda x: x.rt.transaction.net),
+    Column("Transaction Name", "text", lambda x: x.rt.transaction.merchant),
+    Column("Status", "status", lambda x: x.rt.status),
+    Column("Transaction #", "text", lambda x: x.rt.transaction.transaction_number),
+    Column("Cardholder", "text", lambda x: x.rt.transaction.cardholder),
+    Column("Expense ID", "text", lambda x: x.rt.expense.expense_id if x.rt.expense else None),
+    Column("Note", "text", lambda x: x.rt.note),
+    Column("Follow-up", "text", lambda x: x.follow_up.state.value),
+    Column("Follow-up note", "text", lambda x: x.follow_up.note),
+    Column("Follow-up by", "text", lambda x: x.follow_up.by),
+    Column("Follow-up at", "text", lambda x: _when(x.follow_up.at)),
 )
 TRANSACTIONS: Sequence[Column[Line]] = (
     Column("Transaction #", "text", _tx(lambda rt: rt.transaction.transaction_number)),
@@ -176,15 +207,25 @@ CHECKS: Sequence[Column[Check]] = (
 )
 
 
+def _when(at: dt.datetime | None) -> str:
+    return f"{at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC" if at else ""
+
+
 def write_workbook(
-    reconciliation: Reconciliation, path: Path, receipt_files: Mapping[int, str] | None = None
+    reconciliation: Reconciliation,
+    path: Path,
+    receipt_files: Mapping[int, str] | None = None,
+    follow_ups: Mapping[str, FollowUp] | None = None,
 ) -> Path:
     """Write the exceptions workbook to `path`; return `path`.
 
     `receipt_files` maps a transaction's position in `reconciliation.transactions` to the name of
-    its receipt PDF, when those were cut.
+    its receipt PDF, when those were cut. `follow_ups` maps a transaction number to its follow-up
+    (none: every exception is `open`).
     """
     files = receipt_files or {}
+    recorded = follow_ups or {}
+    names = display_names(reconciliation)
     notes = [Check(code="warning", message=w) for w in reconciliation.warnings]
     notes += [
         Check(code="file_not_read", message=f"{f.file} could not be read and is left out: {f.reason}")
@@ -194,10 +235,18 @@ def write_workbook(
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     try:
         formats = _Formats(book)
-        summary = _sheet(book, formats, "Summary", SUMMARY, summarize(reconciliation))
+        people = summarize(reconciliation, recorded)
+        summary = _sheet(book, formats, "Summary", SUMMARY, people)
+        _summary_total(summary, formats, people)
         _files_not_read(summary, formats, reconciliation)
-        exceptions = [rt for rt in reconciliation.transactions if rt.status is not Status.COMPLETE]
-        _sheet(book, formats, "Exceptions", EXCEPTIONS, exceptions)
+        exceptions = [
+            ExceptionLine(rt, names.get(rt.transaction.cardholder or "", rt.transaction.cardholder or ""),
+                          follow_up_of(rt, recorded))
+            for rt in reconciliation.transactions
+            if is_exception(rt)
+        ]  # fmt: skip
+        sheet = _sheet(book, formats, "Exceptions", EXCEPTIONS, exceptions)
+        _exceptions_total(sheet, formats, exceptions)
         lines = (Line(rt, files.get(i, "")) for i, rt in enumerate(reconciliation.transactions))
         _sheet(book, formats, "Transactions", TRANSACTIONS, lines)
         _sheet(book, formats, "Unmatched Expenses", UNMATCHED, reconciliation.unmatched_expenses)
@@ -217,6 +266,8 @@ class _Formats:
         self.date = book.add_format({"num_format": DATE_FORMAT})
         self.money = book.add_format({"num_format": MONEY_FORMAT})
         self.score = book.add_format({"num_format": "0.00"})
+        self.total = book.add_format({"bold": True, "top": 1})
+        self.total_money = book.add_format({"bold": True, "top": 1, "num_format": MONEY_FORMAT})
         self.status = {
             status: book.add_format({"bg_color": colour, "pattern": 1})
             for status, colour in STATUS_FILLS.items()
@@ -239,6 +290,44 @@ def _sheet(book: Any, formats: _Formats, name: str, columns: Sequence[Column[R]]
     sheet.autofilter(0, 0, last_row, len(columns) - 1)
     sheet.ccproc_last_row = last_row  # where a note under the table may go
     return sheet
+
+
+def _total_row(
+    sheet: Any, formats: _Formats, columns: Sequence[Column[R]], label: str, values: Mapping[str, Any]
+) -> None:
+    """A bold row right under the table (outside its filter): `label` first, then `values` by header."""
+    row = sheet.ccproc_last_row + 1
+    sheet.write_string(row, 0, label, formats.total)
+    for col, column in enumerate(columns[1:], start=1):
+        value = values.get(column.header)
+        if value is None:
+            sheet.write_blank(row, col, None, formats.total)
+        elif column.kind == "money":
+            sheet.write_number(row, col, float(value), formats.total_money)
+        else:
+            sheet.write_number(row, col, int(value), formats.total)
+    sheet.ccproc_last_row = row
+
+
+def _summary_total(sheet: Any, formats: _Formats, people: Sequence[EmployeeSummary]) -> None:
+    """Summary's grand total: every count and amount summed over the employees."""
+    values: dict[str, Any] = {}
+    for column in SUMMARY[1:]:
+        if column.kind in ("int", "money"):
+            values[column.header] = sum((column.value(p) for p in people), Decimal(0))
+    _total_row(sheet, formats, SUMMARY, "Total", values)
+
+
+def _exceptions_total(sheet: Any, formats: _Formats, exceptions: Sequence[ExceptionLine]) -> None:
+    """Exceptions' grand total, then the part of it waived and the part still to chase."""
+    amount = "Transaction Amount"
+
+    def total(lines: Iterable[ExceptionLine]) -> Decimal:
+        return sum((x.rt.transaction.net for x in lines), Decimal(0))
+
+    waived = [x for x in exceptions if x.follow_up.state is FollowUpState.WAIVED]
+    _total_row(sheet, formats, EXCEPTIONS, f"Total ({len(exceptions)})", {amount: total(exceptions)})
+    _total_row(sheet, formats, EXCEPTIONS, f"Waived ({len(waived)})", {amount: total(waived)})
 
 
 def _files_not_read(sheet: Any, formats: _Formats, reconciliation: Reconciliation) -> None:
@@ -272,8 +361,12 @@ def _write_cell(sheet: Any, formats: _Formats, row: int, col: int, *, kind: Kind
     return len(text)
 
 
-def summarize(reconciliation: Reconciliation) -> list[EmployeeSummary]:
+def summarize(
+    reconciliation: Reconciliation, follow_ups: Mapping[str, FollowUp] | None = None
+) -> list[EmployeeSummary]:
     """One summary per employee on the statement, in statement order, then expense-only people."""
+    recorded = follow_ups or {}
+    names = display_names(reconciliation)
     people: dict[str, EmployeeSummary] = {}
     by_number: dict[str, str] = {}
     by_name: dict[str, str] = {}
@@ -281,7 +374,13 @@ def summarize(reconciliation: Reconciliation) -> list[EmployeeSummary]:
     for rt in reconciliation.transactions:
         tx, key = rt.transaction, employee_key(rt)
         person = people.setdefault(key, EmployeeSummary(tx.employee_id or "", tx.cardholder or ""))
+        person.readable_name = person.readable_name or names.get(tx.cardholder or "", "")
         person.exported = key in ready
+        if is_exception(rt):
+            person.exceptions_total += tx.net
+            if follow_up_of(rt, recorded).state is FollowUpState.WAIVED:
+                person.waived += 1
+                person.waived_total += tx.net
         card = mask_card(tx.card_last4)
         if card and card not in person.cards:
             person.cards.append(card)
@@ -298,7 +397,8 @@ def summarize(reconciliation: Reconciliation) -> list[EmployeeSummary]:
         owner = by_number.get(expense.employee_number or "") or by_name.get(expense_name_key(expense))
         if owner is None:
             owner = f"expenses of {expense.employee_number or expense_name_key(expense)}"
-            people.setdefault(owner, EmployeeSummary("", expense.employee_name or ""))
+            name = expense.employee_name or ""
+            people.setdefault(owner, EmployeeSummary("", name, readable_name=name))
         people[owner].expense_total += expense.amount
         people[owner].unmatched += 1
     return list(people.values())

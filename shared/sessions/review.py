@@ -1,5 +1,6 @@
 """Use cases of reviewing a session once its files are in: naming it, reading its reconciliation with the
-links a person follows, and reconciling again after the alias table changed.
+links a person follows, its money totals, each exception's follow-up and each person's readable name,
+and reconciling again after the alias table changed.
 
 Like `shared.sessions.requests`, each is a function of (storage, settings, input) and takes the caller's
 `owner` (another owner's session is an unknown one); the HTTP API calls them.
@@ -7,11 +8,16 @@ Like `shared.sessions.requests`, each is a function of (storage, settings, input
 
 from __future__ import annotations
 
-from pydantic import Field
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
 
 from shared.errors import WrongStateError
-from shared.models import ReconciledTransaction, Reconciliation
+from shared.models import Amount, ReconciledTransaction, Reconciliation, Status
+from shared.report.chase import SETTLED, FollowUp, FollowUpState, display_names, follow_up_of, is_exception
+from shared.report.fields import STATUS_ORDER
 from shared.report.receipt_pdfs import planned_names
+from shared.sessions.followup import stored_follow_up
 from shared.sessions.layout import results_message
 from shared.sessions.models import SessionManifest, SessionStatus, SessionView, now
 from shared.sessions.names import session_name
@@ -29,10 +35,82 @@ class ReviewedTransaction(ReconciledTransaction):
     )
 
 
+class Money(BaseModel):
+    """How many transactions, and their net amount (a string of a Decimal in JSON)."""
+
+    count: int = 0
+    amount: Amount = Decimal("0.00")
+
+    def add(self, amount: Decimal) -> None:
+        self.count += 1
+        self.amount += amount
+
+
+class EmployeeTotals(BaseModel):
+    """One cardholder's money: every transaction, the exceptions, and of those the waived ones and the
+    ones still to chase (neither waived nor resolved outside)."""
+
+    name: str = Field(description="the name people read (see `Review.people`)")
+    all: Money = Field(default_factory=Money)
+    exceptions: Money = Field(default_factory=Money)
+    waived: Money = Field(default_factory=Money)
+    to_chase: Money = Field(default_factory=Money)
+
+
+class Totals(BaseModel):
+    """The session's money, summed on the server in Decimal: overall, per status (every status, in
+    order), per follow-up state of the exceptions (waived apart), and per cardholder."""
+
+    all: Money = Field(default_factory=Money)
+    statuses: dict[Status, Money] = Field(default_factory=lambda: {s: Money() for s in STATUS_ORDER})
+    exceptions: Money = Field(default_factory=Money)
+    follow_up: dict[FollowUpState, Money] = Field(default_factory=lambda: {s: Money() for s in FollowUpState})
+    waived: Money = Field(default_factory=Money)
+    to_chase: Money = Field(default_factory=Money)
+    employees: dict[str, EmployeeTotals] = Field(
+        default_factory=dict, description="by cardholder as the statement prints the name"
+    )
+
+
 class Review(Reconciliation):
-    """A completed session's reconciliation, each transaction with its receipt PDF."""
+    """A completed session's reconciliation, each transaction with its receipt PDF; with its money
+    totals, each exception's follow-up and each cardholder's readable name."""
 
     transactions: list[ReviewedTransaction] = Field(default_factory=list)  # type: ignore[assignment]
+    follow_up: dict[str, FollowUp] = Field(
+        default_factory=dict, description="each exception's follow-up, by transaction number"
+    )
+    people: dict[str, str] = Field(
+        default_factory=dict,
+        description="cardholder as the statement prints the name → the name people read (the expense "
+        "system's spelling where an expense maps to them)",
+    )
+    totals: Totals = Field(default_factory=Totals)
+
+
+def money_totals(
+    reconciled: Reconciliation, follow_ups: dict[str, FollowUp], people: dict[str, str]
+) -> Totals:
+    """The reconciliation's money by status, follow-up state and cardholder."""
+    totals = Totals()
+    for rt in reconciled.transactions:
+        holder, net = rt.transaction.cardholder or "", rt.transaction.net
+        person = totals.employees.setdefault(holder, EmployeeTotals(name=people.get(holder, holder)))
+        totals.all.add(net)
+        totals.statuses[rt.status].add(net)
+        person.all.add(net)
+        if not is_exception(rt):
+            continue
+        state = follow_up_of(rt, follow_ups).state
+        for part in (totals.exceptions, totals.follow_up[state], person.exceptions):
+            part.add(net)
+        if state is FollowUpState.WAIVED:
+            totals.waived.add(net)
+            person.waived.add(net)
+        if state not in SETTLED:
+            totals.to_chase.add(net)
+            person.to_chase.add(net)
+    return totals
 
 
 def rename_session(
@@ -57,6 +135,8 @@ def review(storage: Storage, settings: Settings, session_id: str, *, owner: Owne
     reconciled = reconciliation(storage, settings, session_id, owner=owner)
     cut = set(manifest.receipt_pdfs)
     names = planned_names(reconciled)
+    recorded = stored_follow_up(storage, settings, session_id)
+    people = display_names(reconciled)
     # The names are planned from the reconciliation exactly as the reports were; a PDF that could not be cut
     # is not in the manifest and gets no link.
     return Review.model_validate(
@@ -66,6 +146,13 @@ def review(storage: Storage, settings: Settings, session_id: str, *, owner: Owne
                 {**rt.model_dump(), "receipt_pdf": names[i] if names.get(i) in cut else None}
                 for i, rt in enumerate(reconciled.transactions)
             ],
+            "follow_up": {
+                rt.transaction.transaction_number: follow_up_of(rt, recorded)
+                for rt in reconciled.transactions
+                if is_exception(rt)
+            },
+            "people": people,
+            "totals": money_totals(reconciled, recorded, people),
         }
     )
 
