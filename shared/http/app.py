@@ -24,7 +24,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Streamin
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from shared.errors import BadContentLengthError
+from shared.errors import BadContentLengthError, DuplicateFileError
 from shared.http.aliases_api import router as aliases_router
 from shared.http.auth import ApiKeyMiddleware
 from shared.http.body import BlockingBody, BodyLimitMiddleware
@@ -46,6 +46,7 @@ from shared.report import REPORTS
 from shared.sessions.models import FileRecord, SessionView
 from shared.sessions.requests import (
     accept_upload,
+    changes,
     create_session,
     delete_session,
     get_session,
@@ -96,6 +97,26 @@ def _masked(value: Any) -> Any:
     return value
 
 
+async def _duplicate_file(_request: Request, exc: Exception) -> JSONResponse:
+    """409 naming the caller's session that already holds the file (`error.session`), so a client
+    can offer it; the caller's own session only, so nothing of another tenant is ever named."""
+    assert isinstance(exc, DuplicateFileError)
+    session = {"id": exc.session_id, "name": mask_card_numbers(exc.session_name or "") or None}
+    body = {"error": {"code": exc.code, "message": mask_card_numbers(exc.message), "session": session}}
+    return JSONResponse(body, status_code=409)
+
+
+_DUPLICATE_ANSWER: dict[int | str, dict[str, Any]] = {
+    409: {
+        "description": "the same file (SHA-256) is already in another of your sessions: "
+        "`error.session` names it (`id`, `name`); send again with `allow_duplicate=true` to add it anyway"
+    }
+}
+AllowDuplicate = Annotated[
+    bool, Query(description="add the file even when another of your sessions already holds it")
+]
+
+
 # -- routes -------------------------------------------------------------------------------------
 router = APIRouter(prefix="/api")
 
@@ -143,6 +164,18 @@ def session(session_id: str, storage: StorageDep, settings: SettingsDep, owner: 
     return get_session(storage, settings, session_id, owner=owner)
 
 
+@router.get("/sessions/{session_id}/changes", tags=["results"])
+def session_changes(
+    session_id: str, storage: StorageDep, settings: SettingsDep, owner: OwnerDep
+) -> JSONResponse:
+    """What the last run of a completed session changed against the run before it (a newer receipts
+    report, or a reconciliation again after an alias): each transaction that became Complete, got
+    worse or is still missing, with its status before and after, and counts and dollars of each;
+    404 (`no_changes`) when the session was reconciled only once."""
+    found = changes(storage, settings, session_id, owner=owner)
+    return JSONResponse(_masked(found.model_dump(mode="json")))
+
+
 @router.get("/sessions/{session_id}/timeline", tags=["sessions"])
 def timeline(session_id: str, storage: StorageDep, settings: SettingsDep, owner: OwnerDep) -> Timeline:
     """Where the session spent its time: each file's upload and extraction, reconciliation and reports,
@@ -162,6 +195,7 @@ def rename(
     "/sessions/{session_id}/files/{filename}",
     status_code=202,
     tags=["files"],
+    responses=_DUPLICATE_ANSWER,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -178,10 +212,12 @@ async def upload(
     settings: SettingsDep,
     owner: OwnerDep,
     idempotency_key: IdempotencyKey = None,
+    allow_duplicate: AllowDuplicate = False,
 ) -> FileRecord:
     """Upload one PDF as the raw request body; extraction starts once it is stored. With an
     `Idempotency-Key` header, sending it again (its answer was lost) answers with the file already
-    stored instead of adding a second one."""
+    stored instead of adding a second one. A file already in another of the caller's sessions is
+    refused (409 naming it) unless `allow_duplicate=true`."""
     length = _content_length(request)
     chunks = request.stream()
     body = BlockingBody(chunks, limit=settings.max_upload_bytes)
@@ -197,12 +233,18 @@ async def upload(
             length=length,
             owner=owner,
             upload_id=idempotency_key,
+            allow_duplicate=allow_duplicate,
         )
     finally:
         await chunks.aclose()
 
 
-@router.post("/sessions/{session_id}/files/{filename}/upload-url", status_code=201, tags=["files"])
+@router.post(
+    "/sessions/{session_id}/files/{filename}/upload-url",
+    status_code=201,
+    tags=["files"],
+    responses=_DUPLICATE_ANSWER,
+)
 def new_upload_url(
     session_id: str,
     filename: str,
@@ -212,12 +254,26 @@ def new_upload_url(
     owner: OwnerDep,
     file: str | None = None,
     idempotency_key: IdempotencyKey = None,
+    sha256: Annotated[
+        str | None, Query(max_length=64, description="the file's SHA-256 (hex): finds it in another session")
+    ] = None,
+    allow_duplicate: AllowDuplicate = False,
 ) -> UploadUrl:
     """A short-lived URL to PUT one large PDF straight into storage. With `?file=<id>` of a file still
     awaiting its upload: a fresh URL for that same file (an upload that outlived its URL goes on).
-    With an `Idempotency-Key` header, asking again (the answer was lost) gives the same file."""
+    With an `Idempotency-Key` header, asking again (the answer was lost) gives the same file. With
+    `sha256`, a file already in another of the caller's sessions is refused (409 naming it) unless
+    `allow_duplicate=true`; without it, such a file is noted on its record (`duplicate_of`) once read."""
     grant = upload_url(
-        storage, settings, session_id, filename, file_id=file, owner=owner, upload_id=idempotency_key
+        storage,
+        settings,
+        session_id,
+        filename,
+        file_id=file,
+        owner=owner,
+        upload_id=idempotency_key,
+        sha256=sha256,
+        allow_duplicate=allow_duplicate,
     )
     return UploadUrl.model_validate(grant)
 
@@ -310,6 +366,7 @@ def build_app(
     app.state.storage = Once(storage_factory)
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_exception_handler(DuplicateFileError, _duplicate_file)
     # The last added runs first: the headers (so every answer has them, failures too), CatchAll, then
     # the key check, then the body limit (a caller without a key is refused before its body is looked at).
     app.add_middleware(BodyLimitMiddleware, upload_limit=settings.max_upload_bytes)

@@ -3,9 +3,11 @@ queue told, the upload removed. Safe to run twice for one upload."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from contextlib import suppress
+from pathlib import Path
 
 from opentelemetry import trace
 from opentelemetry.trace import Span
@@ -30,10 +32,10 @@ from shared.sessions.layout import (
     results_message,
     source_blob,
 )
-from shared.sessions.models import FileRecord, FileStatus, now
+from shared.sessions.models import FileRecord, FileStatus, SessionRef, now
 from shared.sessions.receipt_store import CutsUpload
 from shared.sessions.store import exists, load_manifest, load_record, save_record, scratch
-from shared.sessions.tenants import check_storage_quota
+from shared.sessions.tenants import add_digest, check_storage_quota, find_twin
 from shared.settings import Settings
 from shared.storage.gateway import BlobInfo, Storage
 from shared.telemetry import metrics
@@ -112,6 +114,7 @@ def _extract(
         except NotFoundError:
             return record  # removed meanwhile (session deleted): nothing to do
         record.uploaded = record.uploaded or now()
+        _note_digest(storage, settings, session_id, record, local)
         cuts_folder = folder / "cuts"
         progress = _ProgressNotes(storage, settings, session_id, record, etag)
         with CutsUpload(storage, settings, session_id, file_id, cuts_folder) as cuts_upload:
@@ -188,6 +191,32 @@ def _extract(
         document.pages,
     )
     return record
+
+
+_HASH_CHUNK = 1024 * 1024
+
+
+def _note_digest(
+    storage: Storage, settings: Settings, session_id: str, record: FileRecord, local: Path
+) -> None:
+    """The file's SHA-256 on its record (an upload URL's file: the API never saw its bytes), noted in
+    the tenant's digest index, and another session of the tenant already holding it noted on the
+    record (`duplicate_of`) for the page to offer. The local copy is hashed, not the blob again."""
+    if record.sha256 is None:
+        digest = hashlib.sha256()
+        with local.open("rb") as fh:
+            while chunk := fh.read(_HASH_CHUNK):
+                digest.update(chunk)
+        record.sha256 = digest.hexdigest()
+    try:
+        manifest, _ = load_manifest(storage, settings, session_id)
+    except UnknownSessionError:
+        return  # deleted meanwhile: nothing to note
+    if record.duplicate_of is None and (
+        twin := find_twin(storage, settings, manifest.owner, record.sha256, besides=session_id)
+    ):
+        record.duplicate_of = SessionRef(id=twin.id, name=twin.name)
+    add_digest(storage, settings, manifest.owner, record.sha256, session_id)
 
 
 class _ProgressNotes:

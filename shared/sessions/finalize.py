@@ -8,11 +8,12 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from shared.errors import BadMessageError, CcprocError, PermanentError, TransientError
+from shared.errors import BadMessageError, CcprocError, NotFoundError, PermanentError, TransientError
 from shared.matching.match import reconcile
-from shared.models import Document, DocumentKind, FileNotRead, Status
+from shared.models import Document, DocumentKind, FileNotRead, Reconciliation, Status
 from shared.report import REPORTS, write_reports
 from shared.sessions.aliases import BlobAliasStore
+from shared.sessions.changes import Changes, changes_blob, compare, previous_blob
 from shared.sessions.layout import (
     extraction_blob,
     parse_upload_blob,
@@ -43,6 +44,9 @@ from shared.values import mask_card_numbers
 
 log = logging.getLogger("ccproc")
 UPLOAD_THREADS = 4
+_RUN = "run"  # the reconciliation blob's metadata: the run of the session that wrote it
+NO_RECEIPTS = "No receipts report was uploaded: every transaction is Missing Both."
+NO_STATEMENT = "No statement was uploaded: there are no transactions to match the receipts to."
 
 
 def _latest(records: list[FileRecord], kind: DocumentKind) -> FileRecord | None:
@@ -121,6 +125,7 @@ def _finish(
     reporting = now()
     # A file that could not be read is left out, and every report says so (never a clean run).
     reconciled.files_not_read = not_read
+    baseline = _keep_baseline(storage, settings, manifest)
     with scratch(settings) as folder, ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as pool:
         # The receipt PDFs were cut when the receipts report was extracted: matching only names them
         # (the ZIP is written from the stored PDFs as it is downloaded).
@@ -150,7 +155,9 @@ def _finish(
             reconciliation_blob(session_id),
             reconciled.model_dump_json().encode(),
             content_type="application/json",
+            metadata={_RUN: str(manifest.runs + 1)},
         )
+    changes = _compare(storage, settings, session_id, reconciled) if baseline else None
     counts = {status.value: sum(r.status is status for r in reconciled.transactions) for status in Status}
     summary = Summary(
         transactions=len(reconciled.transactions),
@@ -160,6 +167,8 @@ def _finish(
         unresolved_names=len(reconciled.unresolved_names),
         checks=len(reconciled.checks),
         files_not_read=[f"{f.file}: {f.reason}" for f in not_read],
+        warnings=[NO_STATEMENT] * (statement is None) + [NO_RECEIPTS] * (receipts is None),
+        changes=changes.tallies if changes else None,
     )
     done = _close_session(
         storage,
@@ -176,6 +185,52 @@ def _finish(
     )
     log.info("session %s completed: %s", session_id, summary.model_dump_json())
     return done.status
+
+
+def _keep_baseline(storage: Storage, settings: Settings, manifest: SessionManifest) -> bool:
+    """Before a session finalized again overwrites its reconciliation, keep the last completed one
+    aside (`previous_blob`) to compare the new one with; True when there is one to compare with.
+
+    A retry of this very run (its reconciliation already written, the session not yet closed) finds
+    the baseline its first try kept: the comparison is never of the new run with itself.
+    """
+    container, session_id = settings.sessions_container, manifest.id
+    try:
+        info = storage.info(container, reconciliation_blob(session_id))
+    except NotFoundError:
+        info = None
+    if info is not None and info.metadata.get(_RUN) != str(manifest.runs + 1):
+        storage.copy(container, reconciliation_blob(session_id), container, previous_blob(session_id))
+        return True
+    if info is None:
+        storage.delete(container, previous_blob(session_id))  # a first run: nothing to compare with
+        storage.delete(container, changes_blob(session_id))
+        return False
+    try:
+        storage.info(container, previous_blob(session_id))
+    except NotFoundError:
+        return False
+    return True
+
+
+def _compare(
+    storage: Storage, settings: Settings, session_id: str, reconciled: Reconciliation
+) -> Changes | None:
+    """The new reconciliation compared with the baseline, kept beside the reports; a failure here
+    costs the comparison only, never the session."""
+    try:
+        data, _ = storage.get_bytes(settings.sessions_container, previous_blob(session_id))
+        changes = compare(Reconciliation.model_validate_json(data), reconciled, at=now())
+        storage.put_bytes(
+            settings.sessions_container,
+            changes_blob(session_id),
+            changes.model_dump_json().encode(),
+            content_type="application/json",
+        )
+    except (CcprocError, ValueError) as exc:
+        log.warning("session %s: no comparison with the run before: %s", session_id, exc)
+        return None
+    return changes
 
 
 def _remove_leftover_uploads(

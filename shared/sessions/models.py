@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -42,6 +43,13 @@ class _Stored(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Tally(_Stored):
+    """How many transactions, and their dollars (net amounts summed)."""
+
+    count: int = 0
+    amount: Decimal = Decimal("0")
+
+
 class Summary(_Stored):
     """Counts of a completed session, for lists and progress."""
 
@@ -53,6 +61,11 @@ class Summary(_Stored):
     checks: int = 0
     # "name: reason" of each file that could not be read; the session completed without it.
     files_not_read: list[str] = []
+    # What a person should know before trusting the figures (no receipts report was uploaded …).
+    warnings: list[str] = []
+    # After a completed session was finalized again: each kind of change (`shared.sessions.changes`)
+    # with its count and dollars; the transactions themselves at GET /api/sessions/{id}/changes.
+    changes: dict[str, Tally] | None = None
 
 
 class StepTime(_Stored):
@@ -81,10 +94,20 @@ class SessionManifest(_Stored):
     error: str | None = None
     summary: Summary | None = None
     reports: list[str] = []
+    # What a person should know before (only one kind of file is in) or after processing (the
+    # completed session had no receipts report): sentences to show as they are.
+    warnings: list[str] = []
     receipt_pdfs: list[str] = []
     # The `traceparent` of the request that opened the session: its later work continues that trace.
     trace: str | None = None
     steps: list[StepTime] = []  # finalize's steps of the last run (`shared.sessions.timeline`)
+
+
+class SessionRef(_Stored):
+    """Another session, by id and name: the one a file is already in."""
+
+    id: str
+    name: str | None = None
 
 
 class FileRecord(_Stored):
@@ -108,6 +131,12 @@ class FileRecord(_Stored):
     warnings: int = 0
     error: str | None = None
     error_code: str | None = None
+    # SHA-256 of the file's bytes (hex), computed as they streamed in (a direct upload) or when the
+    # extract step read them (an upload URL): what finds the same file in another session.
+    sha256: str | None = None
+    # Another session of the same tenant already holding this very file (an upload URL's file, found
+    # only once it was read), so the page can offer it; None when there is none.
+    duplicate_of: SessionRef | None = None
 
 
 class SessionView(_Stored):
@@ -124,3 +153,6 @@ class SessionView(_Stored):
     files: list[FileRecord] = []
     summary: Summary | None = None
     reports: list[str] = []
+    # What a person should know before (only one kind of file is in) or after processing (the
+    # completed session had no receipts report): sentences to show as they are.
+    warnings: list[str] = []

@@ -1,4 +1,5 @@
-"""What the API asks of a session: create, upload, take back, process, view, list, reports, delete.
+"""What the API asks of a session: create, upload, take back, process, view, list, reports, changes,
+delete.
 
 Each is a function of (storage, settings, input). Every use case a person calls takes `owner=` and
 answers another owner's session exactly as an unknown one (`shared.sessions.store`). Where each
@@ -10,23 +11,27 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 
 from shared.errors import (
     BadUploadIdError,
     ConflictError,
+    DuplicateFileError,
     MissingReceiptError,
+    NoChangesError,
+    NotFoundError,
     NotPdfUploadError,
     QuotaError,
     TooLargeError,
     UnknownSessionError,
     WrongStateError,
 )
-from shared.models import Reconciliation
+from shared.models import DocumentKind, Reconciliation
 from shared.pdf.read import PDF_MAGIC
 from shared.report import REPORTS
+from shared.sessions.changes import Changes, changes_blob
 from shared.sessions.layout import (
     FILE_ID,
     is_manifest_blob,
@@ -39,7 +44,15 @@ from shared.sessions.layout import (
     session_prefix,
     upload_blob,
 )
-from shared.sessions.models import FileRecord, FileStatus, SessionManifest, SessionStatus, SessionView, now
+from shared.sessions.models import (
+    FileRecord,
+    FileStatus,
+    SessionManifest,
+    SessionRef,
+    SessionStatus,
+    SessionView,
+    now,
+)
 from shared.sessions.names import safe_name, session_name
 from shared.sessions.receipt_store import receipt_pdf, receipts_zip
 from shared.sessions.store import (
@@ -54,11 +67,15 @@ from shared.sessions.store import (
     update_manifest,
 )
 from shared.sessions.tenants import (
+    add_digest,
     add_to_index,
     check_session_quota,
     check_storage_quota,
+    find_twin,
     forget_session_bytes,
+    is_sha256,
     list_page,
+    remove_digest,
     remove_from_index,
 )
 from shared.settings import Settings
@@ -109,8 +126,8 @@ def _new_record(
     owner: OwnerCheck,
     size: int | None = None,
     file_id: str | None = None,
-) -> tuple[FileRecord, str, str | None]:
-    """A new file record of the session (quotas checked), its ETag, and the session's trace."""
+) -> tuple[FileRecord, str, SessionManifest]:
+    """A new file record of the session (quotas checked), its ETag, and the session's manifest."""
     manifest, _ = load_manifest(storage, settings, session_id, owner=owner)
     if not _accepting(manifest):
         raise WrongStateError(f"session {session_id} is {manifest.status.value}: it takes no files now")
@@ -130,7 +147,7 @@ def _new_record(
         size=size,
         uploaded=now() if status is FileStatus.UPLOADED else None,
     )
-    return record, save_record(storage, settings, session_id, record), manifest.trace
+    return record, save_record(storage, settings, session_id, record), manifest
 
 
 def file_id_for(session_id: str, upload_id: str) -> str:
@@ -178,6 +195,7 @@ def accept_upload(
     length: int | None,
     owner: OwnerCheck = ANYONE,
     upload_id: str | None = None,
+    allow_duplicate: bool = False,
 ) -> FileRecord:
     """A PDF sent in the request body, streamed into the uploads container.
 
@@ -185,6 +203,9 @@ def accept_upload(
     written before the upload blob exists: the trigger may run the moment the blob is committed.
     With `upload_id` (the client's Idempotency-Key) the upload is idempotent: a retry of an upload
     whose answer was lost finds the file already stored and answers with it, instead of a second file.
+    The file's SHA-256 is computed as it streams; a file already in another session of the same
+    owner is refused (DuplicateFileError, naming that session) before its blob is committed, unless
+    `allow_duplicate`.
     """
     name = safe_name(filename)  # a name refused is refused before any byte is read
     file_id = file_id_for(session_id, upload_id) if upload_id is not None else None
@@ -200,7 +221,7 @@ def accept_upload(
     head = body.read(1024)
     if PDF_MAGIC not in head:
         raise NotPdfUploadError(f"{name} is not a PDF (its bytes do not start with %PDF-)")
-    record, etag, trace = _new_record(
+    record, etag, manifest = _new_record(
         storage,
         settings,
         session_id,
@@ -210,10 +231,20 @@ def accept_upload(
         size=length,
         file_id=file_id,
     )
+    twin: list[SessionRef] = []
+
+    def check(sha256: str) -> None:
+        # Called with the last bytes still held back from storage: a refusal commits no blob.
+        found = find_twin(storage, settings, manifest.owner, sha256, besides=session_id)
+        if found is not None and not allow_duplicate:
+            raise _duplicate(name, found)
+        twin.extend([SessionRef(id=found.id, name=found.name)] if found else [])
+
     _reopen_completed(storage, settings, session_id)
-    stream = CappedBody(head, body, settings.max_upload_bytes, too_large=TooLargeError)
+    capped = CappedBody(head, body, settings.max_upload_bytes, too_large=TooLargeError)
+    stream = _Digesting(capped, length, at_end=check)
     attributes = {"ccproc.session": session_id, "ccproc.file": record.id}
-    with step("upload file", parent=trace, attributes=attributes) as span:
+    with step("upload file", parent=manifest.trace, attributes=attributes) as span:
         try:
             storage.put_stream(
                 settings.uploads_container,
@@ -227,14 +258,52 @@ def accept_upload(
         except BaseException:
             # No blob, so no extraction will ever finish this record: remove it, then report the error.
             storage.delete(settings.sessions_container, record_blob(session_id, record.id))
+            if manifest.status is SessionStatus.COMPLETED:
+                # It was reopened for this file: let the finalize step look again, or it would wait.
+                storage.send(settings.results_queue, results_message(session_id))
             raise
-        record_attributes(span, bytes=stream.count)
+        record_attributes(span, bytes=capped.count)
     record.stored = now()
     if length is None:
-        record.size = stream.count
+        record.size = capped.count
+    record.sha256, record.duplicate_of = stream.sha256, (twin[0] if twin else None)
+    if record.sha256:
+        add_digest(storage, settings, manifest.owner, record.sha256, session_id)
     with suppress(ConflictError):  # extraction already took the file over: its record wins
         save_record(storage, settings, session_id, record, if_match=etag)
     return record
+
+
+class _Digesting:
+    """A body read through, its SHA-256 computed on the way; `at_end(sha256)` is called before the
+    last bytes are handed on (or the empty read that ends a body of unknown length), so a refusal
+    raised there leaves the upload uncommitted."""
+
+    def __init__(self, stream: Readable, length: int | None, *, at_end: Callable[[str], None]) -> None:
+        self._stream, self._length, self._at_end = stream, length, at_end
+        self._hash = hashlib.sha256()
+        self._count = 0
+        self.sha256: str | None = None
+
+    def read(self, size: int = -1, /) -> bytes:
+        chunk = self._stream.read(size)
+        self._hash.update(chunk)
+        self._count += len(chunk)
+        ended = not chunk or size < 0 or (self._length is not None and self._count >= self._length)
+        if ended and self.sha256 is None:
+            self.sha256 = self._hash.hexdigest()
+            self._at_end(self.sha256)
+        return chunk
+
+
+def _duplicate(name: str, twin: SessionManifest) -> DuplicateFileError:
+    called = f"“{twin.name}”" if twin.name else twin.id
+    return DuplicateFileError(
+        f"{name} is already in your session {called}: open that session, or send it again "
+        "with allow_duplicate=true to add it here too",
+        session_id=twin.id,
+        session_name=twin.name,
+    )
 
 
 def _trace_metadata() -> dict[str, str] | None:
@@ -251,13 +320,24 @@ def upload_url(
     file_id: str | None = None,
     owner: OwnerCheck = ANYONE,
     upload_id: str | None = None,
+    sha256: str | None = None,
+    allow_duplicate: bool = False,
 ) -> dict[str, object]:
     """A write-only URL for one blob, for files larger than a request may carry.
 
     With `file_id` (a file still awaiting its upload), a fresh URL for that same file and blob: an
     upload that outlived its URL goes on, and the blocks already stored are kept for it.
+    With `sha256` (the client's digest of the file, hex), a file already in another session of the
+    same owner is refused before any byte is sent (DuplicateFileError), unless `allow_duplicate`;
+    without it the extract step finds the twin once the file is read, and notes it on the record.
     """
     name = safe_name(filename)
+    if sha256 is not None and file_id is None and not allow_duplicate:
+        if not is_sha256(sha256.lower()):
+            raise BadUploadIdError("sha256 is the file's SHA-256 as 64 hexadecimal digits")
+        manifest, _ = load_manifest(storage, settings, session_id, owner=owner)
+        if twin := find_twin(storage, settings, manifest.owner, sha256.lower(), besides=session_id):
+            raise _duplicate(name, twin)
     if file_id is None and upload_id is not None:
         # A retried request for a URL (its answer lost): the same file, and a URL for it again.
         file_id = file_id_for(session_id, upload_id)
@@ -310,13 +390,15 @@ def remove_file(
 
     A file being extracted or already extracted stays (its extraction may be in the reports).
     """
-    load_manifest(storage, settings, session_id, owner=owner)
+    manifest, _ = load_manifest(storage, settings, session_id, owner=owner)
     record = load_record(storage, settings, session_id, file_id) if FILE_ID.match(file_id) else None
     if record is None:
         raise UnknownSessionError(f"session {session_id} has no file {file_id[:40]!r}")
     if record.status not in (FileStatus.AWAITING_UPLOAD, FileStatus.FAILED):
         raise WrongStateError(f"{record.name} is {record.status.value}: only unfinished or failed files go")
     storage.delete(settings.uploads_container, upload_blob(session_id, record.id, record.name))
+    if record.sha256:
+        remove_digest(storage, settings, manifest.owner, record.sha256, session_id)
     storage.delete(settings.sessions_container, record_blob(session_id, record.id))
     # A processing session may have been waiting only for this file: let the finalize step look again.
     storage.send(settings.results_queue, results_message(session_id))
@@ -367,7 +449,29 @@ def view(manifest: SessionManifest, records: list[FileRecord]) -> SessionView:
         files=records,
         summary=manifest.summary,
         reports=manifest.reports,
+        warnings=_warnings(manifest, records),
     )
+
+
+ONLY_STATEMENT = (
+    "Only a statement is in, no receipts report: processed now, every transaction will be Missing Both."
+)
+ONLY_RECEIPTS = "Only a receipts report is in, no statement: there are no transactions to match it to."
+
+
+def _warnings(manifest: SessionManifest, records: list[FileRecord]) -> list[str]:
+    """What to say before processing (the files read so far are of one kind only) and after (the
+    completed session's own warnings)."""
+    if manifest.status is SessionStatus.COMPLETED:
+        return list(manifest.summary.warnings) if manifest.summary else []
+    if not records or not all(r.status.terminal for r in records):
+        return []
+    kinds = {r.kind for r in records if r.status is FileStatus.EXTRACTED}
+    if kinds == {DocumentKind.CARDHOLDER_ACTIVITY}:
+        return [ONLY_STATEMENT]
+    if kinds == {DocumentKind.RECEIPT_IMAGES}:
+        return [ONLY_RECEIPTS]
+    return []
 
 
 def get_session(
@@ -411,6 +515,21 @@ def reconciliation(
     return Reconciliation.model_validate_json(data)
 
 
+def changes(storage: Storage, settings: Settings, session_id: str, *, owner: OwnerCheck = ANYONE) -> Changes:
+    """What the session's last run changed, against the run before (a newer receipts report, or a
+    reconciliation again after an alias); NoChangesError when it was finalized only once."""
+    manifest, _ = load_manifest(storage, settings, session_id, owner=owner)
+    if manifest.status is not SessionStatus.COMPLETED:
+        raise WrongStateError(f"session {session_id} is {manifest.status.value}, not completed")
+    if manifest.summary is None or manifest.summary.changes is None:
+        raise NoChangesError(f"session {session_id} was reconciled once: there is nothing to compare")
+    try:
+        data, _ = storage.get_bytes(settings.sessions_container, changes_blob(session_id))
+    except NotFoundError as exc:
+        raise NoChangesError(f"session {session_id} keeps no comparison") from exc
+    return Changes.model_validate_json(data)
+
+
 def report(
     storage: Storage, settings: Settings, session_id: str, name: str, *, owner: OwnerCheck = ANYONE
 ) -> tuple[str, str, Iterator[bytes]]:
@@ -449,6 +568,9 @@ def delete_session(
     """Remove everything of a session, uploads included; returns how many blobs went."""
     manifest, _ = load_manifest(storage, settings, session_id, owner=owner)
     removed = int(remove_from_index(storage, settings, manifest))
+    for record in load_records(storage, settings, session_id):
+        if record.sha256:
+            remove_digest(storage, settings, manifest.owner, record.sha256, session_id)
     for container in (settings.uploads_container, settings.sessions_container):
         names = [info.name for info in storage.list(container, session_prefix(session_id))]
         # The manifest goes last, so a half-finished delete can be finished by deleting again.

@@ -10,6 +10,10 @@ exists always has one unless a step failed between the two; the sweep puts back 
 failure left missing and removes entries whose session is gone (`repair_index`). Sessions stored
 before there was an index get their entries the first time a process needs the index
 (`ensure_index`, once per account: it reads every manifest that one time).
+
+Beside it, each tenant has a digest index: an empty blob per (file content, session) under the
+tenant's own folder (`digest_blob`), so that the session already holding a file is found by listing
+one short prefix, never by reading manifests; another tenant's folder is never looked at.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from dataclasses import dataclass
 from shared.errors import BadPageTokenError, NotFoundError, QuotaError, StorageQuotaError
 from shared.sessions.layout import (
     INDEX_BUILT,
+    SESSION_ID,
     index_blob,
     index_prefix,
     is_manifest_blob,
@@ -202,6 +207,57 @@ def repair_index(
     if added or removed:
         log.info("session index: %d entries put back, %d left by removed sessions deleted", added, removed)
     return added, removed
+
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# A digest's digits written as letters: no run of digits in a blob name that looks like a card number.
+_HEX_AS_LETTERS = str.maketrans("0123456789", "ghijklmnop")
+
+
+def is_sha256(value: str) -> bool:
+    """True for a SHA-256 as hex digits (lower case)."""
+    return bool(_SHA256.match(value))
+
+
+def digest_prefix(owner: Owner, sha256: str) -> str:
+    """The folder of `owner`'s sessions holding a file of this SHA-256 (hex)."""
+    if not is_sha256(sha256):
+        raise ValueError("not a SHA-256 in hex")
+    tenant = index_prefix(owner).split("/")[1]  # the owner id checked, `_` for the local owner
+    return f"digests/{tenant}/{sha256.translate(_HEX_AS_LETTERS)}/"
+
+
+def digest_blob(owner: Owner, sha256: str, session_id: str) -> str:
+    """The digest index entry saying `owner`'s session holds a file of this SHA-256."""
+    return f"{digest_prefix(owner, sha256)}{session_id}"
+
+
+def add_digest(storage: Storage, settings: Settings, owner: Owner, sha256: str, session_id: str) -> None:
+    """Note that the session holds a file of this content (written again is harmless)."""
+    storage.put_bytes(settings.sessions_container, digest_blob(owner, sha256, session_id), b"")
+
+
+def remove_digest(storage: Storage, settings: Settings, owner: Owner, sha256: str, session_id: str) -> None:
+    """Forget that the session holds a file of this content (the file or session went)."""
+    storage.delete(settings.sessions_container, digest_blob(owner, sha256, session_id))
+
+
+def find_twin(
+    storage: Storage, settings: Settings, owner: Owner, sha256: str, *, besides: str
+) -> SessionManifest | None:
+    """Another of `owner`'s sessions (not `besides`) holding a file of this content, or None: one
+    prefix of the tenant's own digest index listed, and a manifest read per entry until one is
+    found. An entry whose session is gone is passed over (and removed once it is old)."""
+    for entry in storage.list(settings.sessions_container, digest_prefix(owner, sha256)):
+        session_id = entry.name.rsplit("/", 1)[-1]
+        if session_id == besides or not SESSION_ID.match(session_id):
+            continue
+        manifest = _manifest(storage, settings, session_id)
+        if manifest is not None and manifest.owner == owner:
+            return manifest
+        if manifest is None and entry.last_modified < now() - _DANGLING_AFTER:
+            storage.delete(settings.sessions_container, entry.name)
+    return None
 
 
 def _manifest(storage: Storage, settings: Settings, session_id: str) -> SessionManifest | None:
