@@ -304,3 +304,19 @@ class UnknownTransactionError(UnknownSessionError):
     """The session's reconciliation has no transaction of that number (a 404, like an unknown session)."""
 
     code = "unknown_transaction"
+
+
+class DuplicateFileError(WrongStateError):
+    """The very file (same SHA-256) is already in another session of the caller's: it names that one."""
+
+    code = "duplicate_file"
+
+    def __init__(self, message: str, *, session_id: str, session_name: str | None) -> None:
+        super().__init__(message)
+        self.session_id, self.session_name = session_id, session_name
+
+
+class NoChangesError(UnknownSessionError):
+    """The session was finalized only once: there is no earlier reconciliation to compare with."""
+
+    code = "no_changes"
