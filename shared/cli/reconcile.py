@@ -14,8 +14,12 @@ from shared.cli.aliases import store_for
 from shared.cli.common import check_files, progress_bar, writable_folder
 from shared.cli.extract import add_pdf_options
 from shared.extraction.layouts import load_layouts
-from shared.models import Reconciliation, Status
+from shared.models import PvaultHeldBack, PvaultSummary, Reconciliation, Status
+from shared.report.pvault import pvault_summary
 from shared.settings import Settings
+
+# Held-back employees the summary names; reconciliation.json lists them all.
+CLOSEST_SHOWN = 5
 
 
 def write_summary(result: Reconciliation, written: list[Path], out_dir: Path, out: TextIO) -> None:
@@ -42,7 +46,54 @@ def write_summary(result: Reconciliation, written: list[Path], out_dir: Path, ou
             out.write(f"  {check.message}\n")
     if not result.transactions:
         out.write("No statement transactions: every report lists expenses only.\n")
+    else:
+        out.write("\n")
+        out.writelines(f"{line}\n" for line in pvault_lines(result.pvault or pvault_summary(result)))
     out.write(f"\nReports in {out_dir}: {', '.join(p.name for p in written if p.parent == out_dir)}\n")
+
+
+def pvault_lines(summary: PvaultSummary) -> list[str]:
+    """What pvault.csv holds, in words; when employees are held back, why, closest to complete first."""
+    held = summary.held_back
+    employees, rows = _count(summary.total_employees, "employee"), _count(summary.rows, "row")
+    if not held:
+        return [f"pVault: all {employees}, {rows} ({summary.amount:,.2f})."]
+    if summary.rows == 0:
+        everyone = (
+            "the only employee has" if summary.total_employees == 1 else f"every one of the {employees} has"
+        )
+        lines = [
+            f"pVault: 0 rows. pvault.csv is empty because {everyone} at least one transaction that is not "
+            "Complete, and one such line holds back all of that employee's rows "
+            f"({summary.complete_transactions} of {_count(summary.total_transactions, 'transaction')} "
+            "are Complete)."
+        ]
+    else:
+        lines = [
+            f"pVault: {summary.employees} of {employees}, {rows} ({summary.amount:,.2f}); "
+            f"{len(held)} held back by a transaction not Complete."
+        ]
+    lines.append("Closest to complete:")
+    lines += [f"  {_held_back_line(h)}" for h in held[:CLOSEST_SHOWN]]
+    if len(held) > CLOSEST_SHOWN:
+        lines.append(f"  ... and {len(held) - CLOSEST_SHOWN} more (reconciliation.json lists them all)")
+    return lines
+
+
+def _held_back_line(held: PvaultHeldBack) -> str:
+    """`JANEDOE (100001): 1 of 25 not Complete (1 Missing Receipt), 19.99 of 1,234.00`."""
+    named = held.cardholder and held.cardholder != held.employee
+    who = f"{held.cardholder} ({held.employee})" if named else held.employee
+    statuses = ", ".join(f"{count} {status.value}" for status, count in held.not_complete.items())
+    return (
+        f"{who}: {held.exceptions} of {held.transactions} not Complete ({statuses}), "
+        f"{held.not_complete_amount:,.2f} of {held.amount:,.2f}"
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    """`1 row`, `310 rows`, `1,500 transactions`."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def cmd_reconcile(args: argparse.Namespace) -> int:

@@ -142,3 +142,30 @@ export const REPORT_LABELS = {
 };
 
 export const RECONCILIATION_STATUSES = ["Missing Both", "Missing Receipt", "Missing Coding", "Complete"];
+
+// -- follow-up and money (additions for the follow-up of exceptions) -------------------------------
+
+/** The states an exception's follow-up can be in, as the API spells them, with the words shown. */
+export const FOLLOW_UP_STATES = ["open", "receipt requested", "waived", "resolved outside"];
+export const FOLLOW_UP_LABELS = {
+  open: "Open",
+  "receipt requested": "Receipt requested",
+  waived: "Waived",
+  "resolved outside": "Resolved outside",
+};
+
+/** "$1,234.50" or "-$22.18" from a decimal string the server summed; "" for none. */
+export function dollars(value) {
+  if (value === null || value === undefined || value === "") return "";
+  const text = String(value).trim();
+  const negative = text.startsWith("-");
+  const shown = money(negative ? text.slice(1) : text);
+  return `${negative ? "-" : ""}$${shown}`;
+}
+
+/** Who set a follow-up and when, in words; "" for one nobody has set. */
+export function followUpWho(followUp) {
+  if (!followUp || !followUp.at) return "Not followed up yet.";
+  const who = followUp.by && followUp.by !== "local" ? ` by ${followUp.by}` : "";
+  return `Set${who} on ${dateTime(followUp.at)}.`;
+}

@@ -1,8 +1,10 @@
-// A completed session's results: exceptions, unmatched expenses, unresolved names (with aliases), checks.
+// A completed session's results: money totals, exceptions with their follow-up, unmatched expenses,
+// unresolved names (with aliases), checks. People are shown by the name the server says people read.
 
 import { api, seg } from "./api.js";
 import {
-  RECONCILIATION_STATUSES, badge, day, fill, h, maskedCard, money, sentence,
+  FOLLOW_UP_LABELS, FOLLOW_UP_STATES, RECONCILIATION_STATUSES, badge, day, dollars, fill, followUpWho, h,
+  maskedCard, money, sentence,
 } from "./format.js";
 import { attempt, downloadLink } from "./ui.js";
 import { unresolvedSection } from "./aliases.js";
@@ -20,25 +22,80 @@ export async function renderResults(container, session, view, { reconcile }) {
   const data = await attempt(() => api("GET", `${base}/transactions`));
   if (!data || !view.alive) return;
   const cardholders = [...new Set(data.transactions.map((t) => t.transaction.cardholder).filter(Boolean))].sort();
+  data.follow_up = data.follow_up || {};
+  const totals = h("section.card.totals-section", { "aria-labelledby": "totals-heading", testid: "totals" });
+  const showTotals = (fresh) => fill(totals, totalsContent(fresh));
+  showTotals(data);
+  // A state changed: the money still to chase and waived changed with it (summed on the server).
+  const refreshTotals = async () => {
+    const fresh = await attempt(() => api("GET", `${base}/transactions`));
+    if (fresh && view.alive) showTotals(fresh);
+  };
   fill(
     container,
-    exceptionsSection(data, tableSettings(session.id), base),
+    totals,
+    exceptionsSection(data, tableSettings(session.id), base, { sessionId: session.id, refreshTotals }),
     unmatchedSection(data.unmatched_expenses || []),
     unresolvedSection(data.unresolved_names || [], cardholders, reconcile),
     checksSection(data.checks || [], data.warnings || []),
   );
 }
 
+/** The name people read for a cardholder as the statement prints it. */
+function personOf(data, holder) {
+  return (data.people && data.people[holder]) || holder || "";
+}
+
+// -- money ---------------------------------------------------------------------------------------
+function totalsContent(data) {
+  const t = data.totals;
+  if (!t) return null;
+  const money2 = (m) => [h("td.num", {}, String(m.count)), h("td.num.nowrap", {}, dollars(m.amount))];
+  const employees = Object.entries(t.employees || {})
+    .sort(([, a], [, b]) => String(a.name).localeCompare(String(b.name)));
+  return [
+    h("h2#totals-heading", {}, "Money"),
+    h("p.muted", {}, "Amounts are the statement's net amounts. Waived exceptions are counted apart from those still to chase."),
+    h("ul.money-facts", {},
+      h("li", { testid: "total-all" }, h("span.muted", {}, "All transactions "), h("strong", {}, dollars(t.all.amount)), ` (${t.all.count})`),
+      h("li", { testid: "total-exceptions" }, h("span.muted", {}, "Exceptions "), h("strong", {}, dollars(t.exceptions.amount)), ` (${t.exceptions.count})`),
+      h("li", { testid: "total-waived" }, h("span.muted", {}, "Waived "), h("strong", {}, dollars(t.waived.amount)), ` (${t.waived.count})`),
+      h("li", { testid: "total-to-chase" }, h("span.muted", {}, "Still to chase "), h("strong", {}, dollars(t.to_chase.amount)), ` (${t.to_chase.count})`)),
+    h("div.money-tables", {},
+      h("div.table-wrap", {}, h("table.data-table", { testid: "totals-statuses" },
+        h("caption.visually-hidden", {}, "Money per status"),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Status"), h("th.num", { scope: "col" }, "Transactions"), h("th.num", { scope: "col" }, "Amount"))),
+        h("tbody", {}, RECONCILIATION_STATUSES.filter((s) => t.statuses[s]).map((s) => h("tr", { testid: "total-status", dataset: { status: s } },
+          h("th", { scope: "row" }, badge(s)), money2(t.statuses[s])))),
+        h("tfoot", {}, h("tr", {}, h("th", { scope: "row" }, "Total"), money2(t.all))))),
+      h("div.table-wrap", {}, h("table.data-table", { testid: "totals-employees" },
+        h("caption.visually-hidden", {}, "Money per employee"),
+        h("thead", {}, h("tr", {},
+          h("th", { scope: "col" }, "Employee"),
+          h("th.num", { scope: "col" }, "Card total"),
+          h("th.num", { scope: "col" }, "Exceptions"),
+          h("th.num", { scope: "col" }, "Waived"),
+          h("th.num", { scope: "col" }, "Still to chase"))),
+        h("tbody", {}, employees.map(([holder, e]) => h("tr", { testid: "total-employee", dataset: { cardholder: holder } },
+          h("th", { scope: "row" }, e.name || holder || "—"),
+          h("td.num.nowrap", {}, dollars(e.all.amount)),
+          h("td.num.nowrap", {}, dollars(e.exceptions.amount)),
+          h("td.num.nowrap", {}, dollars(e.waived.amount)),
+          h("td.num.nowrap", {}, dollars(e.to_chase.amount)))))))),
+  ];
+}
+
 // -- exceptions ----------------------------------------------------------------------------------
-function exceptionsSection(data, opts, base) {
+function exceptionsSection(data, opts, base, { sessionId, refreshTotals }) {
   const all = data.transactions;
   const exceptions = all.filter((t) => t.status !== "Complete");
-  const employees = [...new Set(all.map((t) => t.transaction.cardholder).filter(Boolean))].sort();
+  const employees = [...new Set(all.map((t) => t.transaction.cardholder).filter(Boolean))]
+    .sort((a, b) => personOf(data, a).localeCompare(personOf(data, b)));
   const body = h("tbody");
   const shownNote = h("p.muted.small", { "aria-live": "polite" });
   const employeeSelect = h("select", { id: "employee-filter", testid: "employee-filter" },
     h("option", { value: "" }, "All employees"),
-    employees.map((e) => h("option", { value: e, selected: opts.employee === e }, e)));
+    employees.map((e) => h("option", { value: e, selected: opts.employee === e }, personOf(data, e))));
   const statusSelect = h("select", { id: "exception-status-filter", testid: "exception-status-filter" });
   const showAll = h("input", { id: "show-all", type: "checkbox", testid: "show-all", checked: opts.showAll });
   const sortButton = (key, label) => h("button.sort", { type: "button", testid: `sort-${key}` }, label, h("span.sort-mark", { "aria-hidden": "true" }));
@@ -57,9 +114,9 @@ function exceptionsSection(data, opts, base) {
     const rows = source
       .filter((t) => (!opts.employee || t.transaction.cardholder === opts.employee) && (!opts.status || t.status === opts.status))
       .sort((a, b) => opts.dir * compare(a, b, opts.sort));
-    fill(body, rows.map((t) => exceptionRow(t, base)));
+    fill(body, rows.map((t) => exceptionRow(t, base, data, refreshTotals)));
     if (!rows.length) {
-      body.append(h("tr", {}, h("td.empty-cell", { colspan: "8" },
+      body.append(h("tr", {}, h("td.empty-cell", { colspan: "9" },
         source.length ? "No transactions match these filters." : "Every transaction is complete: there are no exceptions.")));
     }
     shownNote.textContent = `Showing ${rows.length} of ${source.length} ${opts.showAll ? "transactions" : "exceptions"}.`;
@@ -85,7 +142,13 @@ function exceptionsSection(data, opts, base) {
 
   return h("section.card", { "aria-labelledby": "exceptions-heading" },
     h("h2#exceptions-heading", {}, "Exceptions ", h("span.count", { testid: "count-exceptions" }, String(exceptions.length))),
-    h("p.muted", {}, "Transactions that are not Complete: a receipt, the coding or the whole expense is missing."),
+    h("p.muted", {}, "Transactions that are not Complete: a receipt, the coding or the whole expense is missing. "
+      + "Record where each one stands; it is kept when the session is reconciled again."),
+    h("div.actions.follow-up-actions", {},
+      h("a.btn.btn-secondary", { href: `#/sessions/${seg(sessionId)}/chase`, testid: "chase-link" }, "Chase list"),
+      downloadLink(`${base}/workbook`, "Workbook with follow-up (XLSX)", "exceptions.xlsx", {
+        testid: "download-workbook-now", class: "btn btn-secondary",
+      })),
     h("div.filters", {},
       h("div.field", {}, h("label", { for: "employee-filter" }, "Employee"), employeeSelect),
       h("div.field", {}, h("label", { for: "exception-status-filter" }, "Status"), statusSelect),
@@ -101,7 +164,8 @@ function exceptionsSection(data, opts, base) {
         amountTh,
         h("th", { scope: "col" }, "Status"),
         h("th", { scope: "col" }, "Match"),
-        h("th", { scope: "col" }, "Receipt"))),
+        h("th", { scope: "col" }, "Receipt"),
+        h("th", { scope: "col" }, "Follow-up"))),
       body)),
   );
 }
@@ -112,12 +176,16 @@ function compare(a, b, key) {
     || String(a.transaction.transaction_number).localeCompare(String(b.transaction.transaction_number), undefined, { numeric: true });
 }
 
-function exceptionRow(item, base) {
+function exceptionRow(item, base, data, refreshTotals) {
   const t = item.transaction;
   const place = [t.city, t.state].filter(Boolean).join(", ");
-  return h("tr", { testid: "exception-row", dataset: { status: item.status, transaction: t.transaction_number } },
+  const followUp = data.follow_up[t.transaction_number];
+  return h("tr", {
+    testid: "exception-row",
+    dataset: { status: item.status, transaction: t.transaction_number, followUp: followUp?.state || "" },
+  },
     h("td.nowrap", {}, day(t.transaction_date)),
-    h("td", {}, t.cardholder || "—", t.employee_id ? h("span.sub.muted", {}, `Employee ${t.employee_id}`) : null),
+    h("td", {}, personOf(data, t.cardholder) || "—", t.employee_id ? h("span.sub.muted", {}, `Employee ${t.employee_id}`) : null),
     h("td.nowrap", {}, maskedCard(t.card_last4) || "—"),
     h("td", {}, t.merchant, place ? h("span.sub.muted", {}, place) : null),
     h("td.num.nowrap", {}, money(t.net)),
@@ -128,7 +196,36 @@ function exceptionRow(item, base) {
         testid: "receipt-link", class: "nowrap", "aria-label": `Receipt PDF for transaction ${t.transaction_number}`,
       })
       : h("span.muted", {}, "None")),
+    item.status === "Complete" ? h("td", {}, h("span.muted", {}, "—")) : followUpCell(item, base, data, refreshTotals),
   );
+}
+
+// One exception's follow-up: its state and note, saved together; who set them and when.
+function followUpCell(item, base, data, refreshTotals) {
+  const number = item.transaction.transaction_number;
+  const current = data.follow_up[number] || { state: "open", note: "" };
+  const state = h("select", { testid: "follow-up-state", "aria-label": `Follow-up of transaction ${number}` },
+    FOLLOW_UP_STATES.map((s) => h("option", { value: s, selected: current.state === s }, FOLLOW_UP_LABELS[s])));
+  const note = h("input", {
+    type: "text", maxlength: "1000", value: current.note || "", placeholder: "Note",
+    testid: "follow-up-note", "aria-label": `Note on transaction ${number}`,
+  });
+  const save = h("button.btn.btn-small.btn-secondary", { type: "submit", testid: "follow-up-save" }, "Save");
+  const who = h("span.sub.muted", { testid: "follow-up-who", "aria-live": "polite" }, followUpWho(data.follow_up[number]));
+  const form = h("form.follow-up", { "aria-label": `Follow-up of transaction ${number}` }, state, note, save);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    save.disabled = true;
+    const saved = await attempt(() => api("PUT", `${base}/follow-up/${seg(number)}`, { state: state.value, note: note.value }));
+    save.disabled = false;
+    if (!saved) return;
+    data.follow_up[number] = saved;
+    note.value = saved.note;
+    who.textContent = followUpWho(saved);
+    form.closest("tr")?.setAttribute("data-follow-up", saved.state);
+    await refreshTotals();
+  });
+  return h("td.follow-up-cell", {}, form, who);
 }
 
 function evidence(item) {
