@@ -441,6 +441,7 @@ def test_openapi_lists_every_route(settings: Settings) -> None:
     routes = {(path, method) for path, item in document["paths"].items() for method in item}
     assert routes == {
         ("/api/sessions/{session_id}/timeline", "get"),
+        ("/api/sessions/{session_id}/changes", "get"),
         ("/api/health", "get"),
         ("/api/sessions", "get"),
         ("/api/sessions", "post"),

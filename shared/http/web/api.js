@@ -9,10 +9,12 @@ const OFFLINE = "The server could not be reached. Check your connection and try 
 
 /** A refusal or failure, with a message fit to show to a person. */
 export class ApiError extends Error {
-  constructor(message, { status = 0, code = "network" } = {}) {
+  constructor(message, { status = 0, code = "network", session = null } = {}) {
     super(message);
     this.status = status;
     this.code = code;
+    // A duplicate file's answer names the caller's session that already holds it ({id, name}).
+    this.session = session;
   }
 }
 
@@ -63,10 +65,12 @@ async function errorOf(response) {
   if (response.status === 401) return unauthorised();
   let code = "http_error";
   let message = "";
+  let session = null;
   try {
     const body = await response.json();
     code = body?.error?.code || code;
     message = body?.error?.message || "";
+    session = body?.error?.session || null;
   } catch {
     // Not JSON (a proxy's page): fall back to a message by status.
   }
@@ -75,7 +79,7 @@ async function errorOf(response) {
       ? "The server had a problem. Please try again in a moment"
       : `The request was refused (status ${response.status})`;
   }
-  return new ApiError(sentence(message), { status: response.status, code });
+  return new ApiError(sentence(message), { status: response.status, code, session });
 }
 
 /** A JSON API call; resolves to the parsed body, rejects with an ApiError. */

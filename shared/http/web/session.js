@@ -1,15 +1,27 @@
 // One session: live progress (stepper, files), then summary, downloads and results.
 
-import { api, seg } from "./api.js";
+import { api, getLimits, seg } from "./api.js";
 import {
-  FILE_STATUS_LABELS, KIND_LABELS, REPORT_LABELS, SESSION_STATUS_LABELS, badge, dateTime, fill, h, sentence,
+  FILE_STATUS_LABELS, KIND_LABELS, REPORT_LABELS, SESSION_STATUS_LABELS, badge, dateTime, fill, h, megabytes, money,
+  sentence,
 } from "./format.js";
 import { renderResults } from "./results.js";
 import { exceptionCount, sessionName } from "./sessions.js";
-import { attempt, downloadLink, inform, say, setTitle } from "./ui.js";
+import { attempt, clearMessage, downloadLink, inform, say, setTitle } from "./ui.js";
+import { FileUpload, isDuplicate, refusal } from "./upload.js";
 
 const POLL_MS = 1500;
 const STATE_TEXT = { pending: "Not started", active: "In progress", done: "Done", failed: "Failed" };
+// The kinds of change between two reconciliations of a session, most urgent first (GET .../changes).
+const CHANGE_KINDS = [
+  ["worse", "Got worse"],
+  ["removed", "No longer on the statement"],
+  ["still_missing", "Still missing"],
+  ["changed", "Missing something else"],
+  ["improved", "Less missing"],
+  ["added", "New on the statement"],
+  ["became_complete", "Became Complete"],
+];
 const TIMELINE_STEPS = {
   "session opened": "Session opened",
   upload: "Upload",
@@ -51,6 +63,9 @@ export function renderSession(main, id, view) {
   const stepper = h("ol.stepper", { "aria-label": "Progress" });
   const overall = h("progress.overall", { max: "1", value: "0", "aria-label": "Overall progress" });
   const problem = h("p.session-error", { hidden: true });
+  const warnings = h("div", { testid: "session-warnings", hidden: true });
+  const newer = h("section.card", { hidden: true, testid: "newer-receipts", "aria-labelledby": "newer-heading" });
+  const changes = h("section.card", { hidden: true, testid: "changes", "aria-labelledby": "changes-heading" });
   const finishBox = h("div.finish", { hidden: true });
   const files = h("tbody");
   const summary = h("section.summary-section", { hidden: true, "aria-labelledby": "summary-heading" });
@@ -70,6 +85,7 @@ export function renderSession(main, id, view) {
       stepper,
       overall,
       problem,
+      warnings,
       finishBox,
       h("h3", {}, "Files"),
       h("div.table-wrap", {}, h(
@@ -80,6 +96,8 @@ export function renderSession(main, id, view) {
         files,
       ))),
     summary,
+    changes,
+    newer,
     downloads,
     timeline,
     results,
@@ -109,12 +127,134 @@ export function renderSession(main, id, view) {
     overall.hidden = session.status === "completed" || session.status === "failed";
     problem.hidden = !session.error;
     problem.textContent = session.error ? sentence(`This session failed: ${session.error}`) : "";
+    showWarnings(session);
     showFinish(session);
+    showNewer(session);
     fill(files, (session.files || []).map(fileRow));
     if (!session.files?.length) files.append(h("tr", {}, h("td.muted", { colspan: "6" }, "No files yet.")));
     showSummary(session);
     showDownloads(session);
   };
+
+  // Said before processing (only one kind of file is in) and after (no receipts report was uploaded).
+  const showWarnings = (session) => {
+    const list = session.warnings || [];
+    warnings.hidden = !list.length;
+    fill(warnings, list.length ? h("div.alert.alert-error", { role: "status" },
+      h("span.alert-icon", { "aria-hidden": "true" }, "!"),
+      h("div", {}, list.map((text) => h("p", { testid: "session-warning" }, text)))) : null);
+  };
+
+  // A completed session takes a newer receipts report: it is reconciled again, then says what changed.
+  let newerUpload = null; // the upload under way (or refused as a duplicate), if any
+  const newerStatus = h("div.newer-status", { testid: "newer-status", "aria-live": "polite" });
+  const newerInput = h("input.visually-hidden", {
+    id: "newer-input", type: "file", accept: "application/pdf,.pdf", testid: "newer-receipts-input",
+  });
+  newerInput.addEventListener("change", () => {
+    const file = newerInput.files[0];
+    newerInput.value = "";
+    if (file) sendNewer(file, false);
+  });
+
+  const showNewer = (session) => {
+    const ready = session.status === "completed";
+    newer.hidden = !ready && !newerUpload;
+    if (newer.childElementCount) return;
+    fill(newer,
+      h("h2#newer-heading", {}, "Upload a newer receipts report"),
+      h("p.muted", {}, "Got more receipts since? Upload the newer Receipt Images Report: the session is "
+        + "reconciled again with it, and this page then shows what changed."),
+      h("div.picker", {}, newerInput, h("label.btn.btn-secondary", { for: "newer-input" }, "Choose the newer receipts report")),
+      newerStatus);
+  };
+
+  async function sendNewer(file, allowDuplicate) {
+    clearMessage();
+    const limits = await attempt(getLimits);
+    if (!limits) return;
+    const why = await refusal(file, limits);
+    if (why) {
+      fill(newerStatus, h("p.file-error", { testid: "file-error" }, why));
+      return;
+    }
+    const progress = h("progress", { max: String(file.size || 1), value: "0", "aria-label": `Upload of ${file.name}` });
+    fill(newerStatus, h("p.muted", {}, `Uploading ${file.name} (${megabytes(file.size)})…`), progress);
+    newerUpload = new FileUpload(id, file, limits, (sent) => { progress.value = sent; }, { allowDuplicate });
+    try {
+      await newerUpload.start();
+    } catch (error) {
+      if (isDuplicate(error)) {
+        offerTwin(file, error.session);
+      } else {
+        newerUpload = null;
+        fill(newerStatus, h("p.file-error", { testid: "file-error" }, error.message || "The upload failed. Try again."));
+      }
+      return;
+    }
+    newerUpload = null;
+    fill(newerStatus, h("p.muted", {}, `${file.name} is uploaded. Reading it and reconciling again…`));
+    lastCompleted = ""; // the next completion brings new results
+    results.classList.add("stale");
+    poll();
+  }
+
+  /** The file is already in another session: open that one, or upload it here anyway. */
+  function offerTwin(file, twin) {
+    const name = twin.name || "another session";
+    fill(newerStatus, h("div.alert.alert-info", { testid: "duplicate-offer", role: "status" },
+      h("span.alert-icon", { "aria-hidden": "true" }, "i"),
+      h("div", {},
+        h("p", {}, `This very file is already in your session “${name}”.`),
+        h("div.actions", {},
+          h("a.btn.btn-secondary", { href: `#/sessions/${encodeURIComponent(twin.id)}`, testid: "open-twin" }, "Open that session"),
+          h("button.btn.btn-primary", { type: "button", testid: "upload-anyway", onclick: () => sendNewer(file, true) },
+            "Upload anyway")))));
+    newerUpload = null;
+  }
+
+  /** What the last run changed against the one before: counts and dollars, then the transactions. */
+  async function showChanges(session) {
+    changes.hidden = !session.summary?.changes;
+    if (changes.hidden) return;
+    let answer;
+    try {
+      answer = await api("GET", `${base}/changes`);
+    } catch {
+      changes.hidden = true;
+      return;
+    }
+    if (!view.alive) return;
+    const tally = (kind) => answer.tallies[kind] || { count: 0, amount: "0" };
+    const line = ([kind, label]) => h("li", { testid: `change-${kind}`, dataset: { count: String(tally(kind).count) } },
+      h("strong", {}, String(tally(kind).count)), ` ${label.toLowerCase()} ($${money(tally(kind).amount)})`);
+    const shown = CHANGE_KINDS.filter(([kind]) => tally(kind).count || ["became_complete", "worse", "still_missing"].includes(kind));
+    const table = ([kind, label]) => {
+      const rows = answer.transactions.filter((t) => t.kind === kind);
+      if (!rows.length) return null;
+      const body = h("div.table-wrap", {}, h("table.data-table", { testid: `changes-${kind}` },
+        h("thead", {}, h("tr", {}, ["Transaction", "Cardholder", "Merchant", "Amount", "Before", "After"]
+          .map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, rows.map((t) => h("tr", { testid: "change-row", dataset: { number: t.transaction_number, kind } },
+          h("th", { scope: "row" }, t.transaction_number),
+          h("td", {}, t.cardholder || ""),
+          h("td", {}, t.merchant),
+          h("td.num", {}, money(t.amount)),
+          h("td", {}, t.before ? badge(t.before) : "—"),
+          h("td", {}, t.after ? badge(t.after) : "—"))))));
+      // The long "still missing" list is folded away; what moved is open.
+      return kind === "still_missing"
+        ? h("details", {}, h("summary", {}, `${label} (${rows.length})`), body)
+        : h("div", {}, h("h3", {}, `${label} (${rows.length})`), body);
+    };
+    const receipts = answer.receipts_before !== answer.receipts_after
+      ? ` The receipts report was ${answer.receipts_before || "none"}; now it is ${answer.receipts_after || "none"}.` : "";
+    fill(changes,
+      h("h2#changes-heading", {}, "What changed"),
+      h("p.muted", {}, `Compared with the reconciliation before, ${dateTime(answer.compared)}.${receipts}`),
+      h("ul.change-counts", { testid: "change-counts" }, shown.map(line)),
+      CHANGE_KINDS.map(table));
+  }
 
   // A session left open (its page was closed mid-upload) can still be finished from here.
   const showFinish = (session) => {
@@ -206,6 +346,7 @@ export function renderSession(main, id, view) {
       const first = lastCompleted === null;
       lastCompleted = session.completed;
       showTimeline();
+      showChanges(session);
       await renderResults(results, session, view, { reconcile });
       results.classList.remove("stale");
       results.inert = false;

@@ -5,19 +5,22 @@ import { api, getLimits, seg } from "./api.js";
 import { fill, h, megabytes, today } from "./format.js";
 import { renderSessionList } from "./sessions.js";
 import { attempt, clearMessage, flash, say, setTitle } from "./ui.js";
-import { FileUpload, refusal } from "./upload.js";
+import { FileUpload, isDuplicate, refusal } from "./upload.js";
 
-// Kept across re-renders (the key form re-renders the view): the files chosen and their session.
-const state = { items: [], sessionId: null, busy: false, name: "" };
+// Kept across re-renders (the key form re-renders the view): the files chosen and their session, and
+// whether the person chose to go on with one file only.
+const state = { items: [], sessionId: null, busy: false, name: "", oneFileOk: false };
 
 /** One chosen file: its checks, its upload and its row. */
 class Item {
   constructor(file) {
     this.file = file;
-    this.phase = "checking"; // checking | refused | ready | uploading | uploaded | failed
+    this.phase = "checking"; // checking | refused | ready | uploading | uploaded | failed | duplicate
     this.message = "";
     this.sent = 0;
     this.upload = null;
+    this.twin = null; // {id, name} of the session already holding this file (phase "duplicate")
+    this.allowDuplicate = false; // the person chose "Upload anyway"
   }
 }
 
@@ -41,10 +44,13 @@ export function renderStart(main, view) {
     h("span#drop-help.muted", {}, "or click here (or press Enter) to choose files"),
   );
 
+  const oneFile = h("div", { testid: "one-file-warning", hidden: true });
   const render = () => renderItems(list, startButton, clearButton, view, render);
 
   const add = async (files) => {
     clearMessage();
+    oneFile.hidden = true;
+    state.oneFileOk = false;
     const limits = await attempt(getLimits);
     if (!limits) return;
     for (const file of files) {
@@ -90,10 +96,37 @@ export function renderStart(main, view) {
   clearButton.addEventListener("click", () => {
     state.items = [];
     state.sessionId = null;
+    state.oneFileOk = false;
+    oneFile.hidden = true;
     clearMessage();
     render();
   });
-  startButton.addEventListener("click", () => uploadAll(view, render, startButton));
+  startButton.addEventListener("click", () => {
+    // One file alone is rarely meant: say what it leads to, and let the person go on or add the other.
+    const accepted = state.items.filter((i) => i.phase !== "refused");
+    if (!state.sessionId && accepted.length === 1 && !state.oneFileOk) {
+      fill(oneFile, h("div.alert.alert-info", { role: "alert" },
+        h("span.alert-icon", { "aria-hidden": "true" }, "!"),
+        h("div", {},
+          h("p", {}, "Only one file is chosen. A reconciliation needs both the card statement and the receipt "
+            + "images report: with the statement alone every transaction will be Missing Both; with the receipts "
+            + "report alone there are no transactions to match."),
+          h("div.actions", {},
+            h("button.btn.btn-secondary", { type: "button", testid: "one-file-add", onclick: () => {
+              oneFile.hidden = true;
+              drop.focus();
+            } }, "Add the other file"),
+            h("button.btn.btn-primary", { type: "button", testid: "one-file-proceed", onclick: () => {
+              state.oneFileOk = true;
+              oneFile.hidden = true;
+              uploadAll(view, render, startButton);
+            } }, "Upload this file only")))));
+      oneFile.hidden = false;
+      oneFile.querySelector('[data-testid="one-file-add"]')?.focus();
+      return;
+    }
+    uploadAll(view, render, startButton);
+  });
 
   main.append(
     h("h1", {}, "Reconcile a card statement"),
@@ -106,6 +139,7 @@ export function renderStart(main, view) {
       drop,
       h("div.picker", {}, input, h("label.btn.btn-secondary", { for: "file-input" }, "Choose PDF files")),
       list,
+      oneFile,
       h("div.actions", {}, startButton, clearButton),
     ),
   );
@@ -137,6 +171,7 @@ function renderItems(list, startButton, clearButton, view, render) {
   list.hidden = rows.length === 0;
   const accepted = state.items.filter((i) => i.phase !== "refused");
   const toSend = accepted.some((i) => i.phase === "ready" || i.phase === "failed");
+  // (a file refused as a duplicate waits for the person: open that session, upload anyway or remove it)
   // "Continue" after every file went up but the last step did not: all uploaded, nothing to send.
   const toFinish = state.sessionId && accepted.length > 0 && accepted.every((i) => i.phase === "uploaded");
   const checking = accepted.some((i) => i.phase === "checking");
@@ -147,7 +182,8 @@ function renderItems(list, startButton, clearButton, view, render) {
 
 function itemRow(item, render) {
   const row = h("li.file-row", { testid: "file-row", dataset: { name: item.file.name, phase: item.phase } });
-  const status = item.phase === "refused" || item.phase === "failed"
+  const status = item.phase === "duplicate" ? duplicateOffer(item, render)
+    : item.phase === "refused" || item.phase === "failed"
     ? h("p.file-error", { testid: "file-error" }, item.message)
     : h("p.file-state.muted", {}, item.phase === "uploading"
       ? `Uploading… ${megabytes(item.sent)} of ${megabytes(item.file.size)}`
@@ -179,6 +215,21 @@ function itemRow(item, render) {
   return row;
 }
 
+/** The file is already in another of the person's sessions: open that one, or upload it anyway. */
+function duplicateOffer(item, render) {
+  const name = item.twin.name || "another session";
+  return h("div.duplicate-offer", { testid: "duplicate-offer" },
+    h("p", {}, `This very file is already in your session “${name}”.`),
+    h("div.actions", {},
+      h("a.btn.btn-secondary.btn-small", { href: `#/sessions/${encodeURIComponent(item.twin.id)}`, testid: "open-twin" },
+        "Open that session"),
+      h("button.btn.btn-primary.btn-small", { type: "button", testid: "upload-anyway", onclick: () => {
+        item.allowDuplicate = true;
+        item.phase = "ready";
+        resume(item, render);
+      } }, "Upload anyway")));
+}
+
 /** Update one row's progress without rebuilding the list (keeps focus where it is). */
 function showProgress(item) {
   const bar = item.row?.querySelector("progress");
@@ -194,7 +245,8 @@ async function sendOne(item, render) {
   try {
     if (!item.upload) {
       const limits = await getLimits();
-      item.upload = new FileUpload(state.sessionId, item.file, limits, (sent) => { item.sent = sent; showProgress(item); });
+      item.upload = new FileUpload(state.sessionId, item.file, limits, (sent) => { item.sent = sent; showProgress(item); },
+        { allowDuplicate: item.allowDuplicate });
       await item.upload.start();
     } else {
       await item.upload.resume();
@@ -202,9 +254,16 @@ async function sendOne(item, render) {
     item.phase = "uploaded";
     item.sent = item.file.size;
   } catch (error) {
-    item.phase = "failed";
-    item.message = error.message || "The upload failed. Try again.";
-    if (item.upload?.direct) item.upload = null; // the direct path starts over
+    if (isDuplicate(error)) {
+      item.phase = "duplicate";
+      item.twin = error.session;
+      item.upload = null; // nothing of it was stored: "Upload anyway" starts over
+      item.sent = 0;
+    } else {
+      item.phase = "failed";
+      item.message = error.message || "The upload failed. Try again.";
+      if (item.upload?.direct) item.upload = null; // the direct path starts over
+    }
   }
   render();
 }

@@ -8,6 +8,9 @@ const PDF_MAGIC = "%PDF-";
 const BLOCKS_IN_FLIGHT = 3;
 const TRIES = 6;
 const FIRST_BACKOFF_MS = 500;
+// Files up to this size are digested in the browser before an upload URL is asked for, so a file
+// already in another session is found before any byte is sent (larger ones: once the server reads them).
+const DIGEST_MAX_BYTES = 512 * 1024 * 1024;
 
 /** Why a chosen file cannot be sent, as a sentence; null when it may go. */
 export async function refusal(file, limits) {
@@ -34,13 +37,30 @@ function uploadId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Sends one file into a session; `onProgress(sentBytes)`. `start()` and `resume()` resolve when stored. */
+/** The file's SHA-256 in hex, or null when the browser cannot make one (or the file is very large). */
+async function sha256(file) {
+  if (!crypto.subtle || file.size > DIGEST_MAX_BYTES) return null;
+  try {
+    const digest = await crypto.subtle.digest("SHA-256", await file.arrayBuffer());
+    return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  } catch {
+    return null;
+  }
+}
+
+/** True for the refusal of a file another of the caller's sessions already holds (`error.session`). */
+export const isDuplicate = (error) => error?.code === "duplicate_file" && Boolean(error.session?.id);
+
+/** Sends one file into a session; `onProgress(sentBytes)`. `start()` and `resume()` resolve when stored.
+ * A file already in another session is refused (an ApiError that `isDuplicate`) unless
+ * `allowDuplicate` is set (after the person chose "Upload anyway"). */
 export class FileUpload {
-  constructor(sessionId, file, limits, onProgress) {
+  constructor(sessionId, file, limits, onProgress, { allowDuplicate = false } = {}) {
     this.sessionId = sessionId;
     this.file = file;
     this.limits = limits;
     this.onProgress = onProgress;
+    this.allowDuplicate = allowDuplicate;
     this.direct = file.size <= limits.max_upload_bytes;
     this.record = null;
     // The same id on every try of this file: an upload whose answer was lost is not stored twice.
@@ -73,8 +93,9 @@ export class FileUpload {
 
   async start() {
     if (this.direct) {
+      const query = this.allowDuplicate ? "?allow_duplicate=true" : "";
       this.record = await putFile(
-        `/api/sessions/${seg(this.sessionId)}/files/${seg(this.file.name)}`,
+        `/api/sessions/${seg(this.sessionId)}/files/${seg(this.file.name)}${query}`,
         this.file,
         (loaded) => { this.directSent = loaded; this.onProgress(this.sent()); },
         undefined,
@@ -93,9 +114,18 @@ export class FileUpload {
 
   async newTarget() {
     // A file already given a link gets a fresh link for the same file: the blocks it sent stay stored.
-    const renew = this.record ? `?file=${encodeURIComponent(this.record.id)}` : "";
+    const query = new URLSearchParams();
+    if (this.record) {
+      query.set("file", this.record.id);
+    } else if (this.allowDuplicate) {
+      query.set("allow_duplicate", "true");
+    } else {
+      const digest = await sha256(this.file);
+      if (digest) query.set("sha256", digest);
+    }
+    const search = String(query) ? `?${query}` : "";
     const answer = await api(
-      "POST", `/api/sessions/${seg(this.sessionId)}/files/${seg(this.file.name)}/upload-url${renew}`,
+      "POST", `/api/sessions/${seg(this.sessionId)}/files/${seg(this.file.name)}/upload-url${search}`,
       undefined, { "Idempotency-Key": this.uploadId },
     );
     if (!this.record) this.done = new Array(this.blockCount).fill(false);
