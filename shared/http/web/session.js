@@ -345,6 +345,7 @@ export function renderSession(main, id, view) {
     } else if (session.status === "completed" && session.completed !== lastCompleted) {
       const first = lastCompleted === null;
       lastCompleted = session.completed;
+      if (!first) newerStatus.replaceChildren(); // "reconciling again…" is over
       showTimeline();
       showChanges(session);
       await renderResults(results, session, view, { reconcile });
