@@ -120,6 +120,12 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
           name: 'MAX_DEQUEUE_COUNT'
           value: '5'
         }
+        // pvault.csv's Credit Card Vendor: the card vendor the card invoices are owed to, as accounts
+        // payable knows it (the issuer of the WEX statement by default); set it to the vendor's id there.
+        {
+          name: 'PVAULT_CARD_VENDOR'
+          value: 'WEX'
+        }
         // The Flex Consumption HTTP request limit is above this; larger files take upload URLs.
         {
           name: 'MAX_UPLOAD_BYTES'
