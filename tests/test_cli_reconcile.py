@@ -38,6 +38,37 @@ def test_reconcile_writes_every_report_and_a_summary(
     assert len(list((out / "receipts").glob("*.pdf"))) == matched
 
 
+def test_reconcile_says_why_pvault_is_empty(
+    month: tuple[Path, dict], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 19: every employee of this month has a transaction not Complete, so pvault.csv holds its
+    header only; the summary says so and why, naming the employee closest to complete, as
+    reconciliation.json does."""
+    folder, truth = month
+    aliases = tmp_path / "aliases.json"
+    aliases.write_text(json.dumps(truth["aliases"]))
+    out = tmp_path / "out"
+    files = [str(folder / "statement.pdf"), str(folder / "receipts.pdf")]
+    assert main(["reconcile", *files, "--out", str(out), "--aliases", str(aliases), "-q"]) == 0
+    summary = capsys.readouterr().out
+    pvault = json.loads((out / "reconciliation.json").read_text())["pvault"]
+    employees = {t["employee_id"] for t in truth["statement"]["transactions"]}
+    complete = sum(s == "Complete" for s in truth["statuses"].values())
+    assert (pvault["rows"], pvault["total_employees"], len(pvault["held_back"])) == (
+        0,
+        len(employees),
+        len(employees),
+    )
+    assert len((out / "pvault.csv").read_bytes().split(b"\r\n")) == 2  # the header and its line end
+    assert (
+        f"pVault: 0 rows. pvault.csv is empty because every one of the {len(employees)} employees has at "
+        "least one transaction that is not Complete, and one such line holds back all of that employee's "
+        f"rows ({complete} of {len(truth['statuses'])} transactions are Complete)."
+    ) in summary
+    closest = pvault["held_back"][0]
+    assert f"Closest to complete:\n  {closest['cardholder']} ({closest['employee']}): " in summary
+
+
 def test_statement_alone_is_all_missing_both(month: tuple[Path, dict], tmp_path: Path) -> None:
     """Without a receipts report every transaction is Missing Both, and the reports still come out."""
     folder, truth = month
