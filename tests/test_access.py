@@ -63,7 +63,7 @@ def _upload(client: Client, session_id: str, name: str, headers: dict[str, str])
 # -- keys ------------------------------------------------------------------------------------------
 def _filled(path: str, session_id: str) -> str:
     """An OpenAPI path template with plausible values in its parameters."""
-    values = {"session_id": session_id, "filename": "s.pdf", "file_id": "f" * 16, "name": "pvault"}
+    values = {"session_id": session_id, "filename": "s.pdf", "file_id": "f" * 16, "name": "pvault", "transaction_number": "1"}
     return re.sub(r"\{(\w+)(?::path)?\}", lambda m: values[m.group(1)], path)
 
 
@@ -77,7 +77,7 @@ def test_every_route_but_health_needs_a_key(storage: AzureStorage, settings: Set
     document = keyed.json("GET", "/api/openapi.json", headers=ALICE)[1]
     session_id = _session(keyed, ALICE)  # a real session: a 401 must not depend on the id being unknown
     operations = [(m.upper(), _filled(p, session_id)) for p, item in document["paths"].items() for m in item]
-    assert len(operations) == 18
+    assert len(operations) >= 18  # every operation of the document, whatever their number
     for method, path in operations:
         for headers in ({}, {"x-api-key": "wrong"}, {"x-functions-key": "alice-key"}, {"Authorization": "x"}):
             status, body = keyed.json(method, path, headers=headers)
@@ -147,6 +147,12 @@ def _session_routes(session_id: str, file_id: str) -> list[tuple[str, str, Any]]
         ("POST", f"{base}/reconcile", None),
         ("GET", f"{base}/transactions", None),
         ("GET", f"{base}/timeline", None),
+        ("GET", f"{base}/follow-up", None),
+        ("PUT", f"{base}/follow-up/1", {"state": "waived", "note": "taken over"}),
+        ("GET", f"{base}/chase", None),
+        ("GET", f"{base}/chase.csv", None),
+        ("GET", f"{base}/workbook", None),
+        ("GET", f"{base}/changes", None),
         ("GET", f"{base}/reports/pvault", None),
         ("GET", f"{base}/reports/exceptions.xlsx", None),
         ("GET", f"{base}/reports/receipts/anything.pdf", None),

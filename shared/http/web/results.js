@@ -8,6 +8,7 @@ import {
 } from "./format.js";
 import { attempt, downloadLink } from "./ui.js";
 import { unresolvedSection } from "./aliases.js";
+import { pvaultNote } from "./pvault.js";
 
 // Table settings survive a reload of the results (after an alias), per session.
 const settings = new Map();
@@ -34,6 +35,7 @@ export async function renderResults(container, session, view, { reconcile }) {
   fill(
     container,
     totals,
+    pvaultNote(data),
     exceptionsSection(data, tableSettings(session.id), base, { sessionId: session.id, refreshTotals }),
     unmatchedSection(data.unmatched_expenses || []),
     unresolvedSection(data.unresolved_names || [], cardholders, reconcile),
