@@ -18,6 +18,8 @@ card data:
     sessions/<session>/reports/result.json     the reconciliation the reports were written from
     sessions/<session>/reports/receipts-index.json   each matched transaction's receipt PDF
     sessions/<session>/reports/receipts-extra.pdfs   PDFs finalize had to cut itself (rarely any)
+    sessions/<session>/reports/changes.json    what the last reconciling changed against the one before
+    sessions/<session>/follow-up.json          each exception's follow-up, by transaction number (ETag)
     sessions/aliases/<owner>.json              a tenant's alias table (`aliases.json`: keyless)
     sessions/index/<owner>/<newest>-<session>  an empty blob per session of a tenant (`_`: keyless),
                                                named to list newest first: the session list and
