@@ -58,7 +58,15 @@ def _extract(storage: Storage, settings: Settings, folder: Path, names: tuple[st
     for name in names:
         path = folder / name
         with path.open("rb") as body:
-            sessions.accept_upload(storage, settings, session.id, name, body=body, length=path.stat().st_size)
+            sessions.accept_upload(
+                storage,
+                settings,
+                session.id,
+                name,
+                body=body,
+                length=path.stat().st_size,
+                allow_duplicate=True,
+            )
     for info in list(storage.list(settings.uploads_container)):
         extract_upload(storage, settings, info.name)
     return session.id

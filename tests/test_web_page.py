@@ -298,6 +298,8 @@ def completed(dev: str, month: tuple[Path, dict[str, Any]], tmp_path_factory: py
             "--quiet",
             "--direct-max",
             str(BODY_LIMIT),
+            # The upload story may have sent the same month already.
+            "--allow-duplicate",
         ],
         capture_output=True,
         text=True,

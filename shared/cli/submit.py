@@ -82,17 +82,18 @@ class Client:
             raise ApiError(f"cannot reach {url.split('/api/', 1)[0]}: {error.reason}") from error
 
 
-def _upload(client: Client, session_id: str, path: Path, direct_max: int) -> None:
+def _upload(client: Client, session_id: str, path: Path, direct_max: int, *, allow_duplicate: bool) -> None:
     size = path.stat().st_size
     name = urllib.parse.quote(path.name, safe="")
+    query = "?allow_duplicate=true" if allow_duplicate else ""
     upload_id = uuid.uuid4().hex  # one per file: a retried upload of it is recognised, not doubled
     with path.open("rb") as body:
         if size <= direct_max:
-            files = f"/api/sessions/{session_id}/files/{name}"
+            files = f"/api/sessions/{session_id}/files/{name}{query}"
             client.call("PUT", files, body=body, length=size, upload_id=upload_id)
             return
         grant = client.call(
-            "POST", f"/api/sessions/{session_id}/files/{name}/upload-url", upload_id=upload_id
+            "POST", f"/api/sessions/{session_id}/files/{name}/upload-url{query}", upload_id=upload_id
         )
         headers = {**grant["headers"], "Content-Length": str(size)}
         with Client._open(grant["url"], "PUT", headers, body):
@@ -110,6 +111,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
         direct_max=args.direct_max,
         timeout=args.timeout,
         poll=args.poll,
+        allow_duplicate=args.allow_duplicate,
     )
 
 
@@ -123,6 +125,7 @@ def run_submit(
     direct_max: int = DIRECT_MAX_BYTES,
     timeout: float = 1800,
     poll: float = 1.0,
+    allow_duplicate: bool = False,
 ) -> int:
     """Submit `files` to the API at `api` and download the reports into `out`; the exit code."""
     check_files(files)
@@ -131,7 +134,7 @@ def run_submit(
     session = client.call("POST", "/api/sessions")
     session_id = session["id"]
     for path in files:
-        _upload(client, session_id, path, direct_max)
+        _upload(client, session_id, path, direct_max, allow_duplicate=allow_duplicate)
     client.call("POST", f"/api/sessions/{session_id}/process")
     deadline = time.monotonic() + timeout
     with progress_bar(not quiet, "processing") as progress:
@@ -182,4 +185,9 @@ def register(sub: Any) -> None:
     add("--timeout", type=float, default=1800, help="seconds to wait for the session")
     add("--poll", type=float, default=1.0, help=argparse.SUPPRESS)
     add("--quiet", "-q", action="store_true", help="no progress bar")
+    add(
+        "--allow-duplicate",
+        action="store_true",
+        help="send a file even when another of your sessions already holds it (refused otherwise)",
+    )
     parser.set_defaults(run=cmd_submit)

@@ -43,6 +43,7 @@ from shared.http.models import (
 )
 from shared.http.tracing import RequestSpans
 from shared.report import REPORTS
+from shared.sessions.followup import current_workbook
 from shared.sessions.models import FileRecord, SessionView
 from shared.sessions.requests import (
     accept_upload,
@@ -318,8 +319,12 @@ def transactions(
 def download(
     session_id: str, name: str, storage: StorageDep, settings: SettingsDep, owner: OwnerDep
 ) -> StreamingResponse:
-    """One report by name (`exceptions`, `pvault`, …) or file name, or `receipts/<file>.pdf`."""
-    file_name, media_type, chunks = report(storage, settings, session_id, name, owner=owner)
+    """One report by name (`exceptions`, `pvault`, …) or file name, or `receipts/<file>.pdf`. The
+    exceptions workbook is written as it is asked for, with each exception's follow-up as it stands."""
+    if name in {"exceptions", REPORTS["exceptions"].file_name}:
+        file_name, media_type, chunks = current_workbook(storage, settings, session_id, owner=owner)
+    else:
+        file_name, media_type, chunks = report(storage, settings, session_id, name, owner=owner)
     return StreamingResponse(
         chunks, media_type=media_type, headers={"Content-Disposition": _attachment(file_name)}
     )
