@@ -52,9 +52,8 @@ function personSection(person, index) {
       h("a.btn.btn-secondary.btn-small.no-print", {
         href: mailto(person.subject, person.body),
         testid: "chase-mailto",
-        "aria-label": `Write to ${person.name} about ${person.lines.length} charge${person.lines.length === 1 ? "" : "s"}`,
-      }, "Write email")),
-    h("div.table-wrap", {}, h("table.data-table.chase-table", {},
+      }, "Write email", h("span.visually-hidden", {}, ` to ${person.name} about ${person.lines.length} charge${person.lines.length === 1 ? "" : "s"}`))),
+    h("div.table-wrap", { tabindex: "0" }, h("table.data-table.chase-table", {},
       h("caption.visually-hidden", {}, `What ${person.name} still owes`),
       h("thead", {}, h("tr", {},
         h("th", { scope: "col" }, "Date"),

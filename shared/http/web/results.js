@@ -64,13 +64,13 @@ function totalsContent(data) {
       h("li", { testid: "total-waived" }, h("span.muted", {}, "Waived "), h("strong", {}, dollars(t.waived.amount)), ` (${t.waived.count})`),
       h("li", { testid: "total-to-chase" }, h("span.muted", {}, "Still to chase "), h("strong", {}, dollars(t.to_chase.amount)), ` (${t.to_chase.count})`)),
     h("div.money-tables", {},
-      h("div.table-wrap", {}, h("table.data-table", { testid: "totals-statuses" },
+      h("div.table-wrap", { tabindex: "0" }, h("table.data-table", { testid: "totals-statuses" },
         h("caption.visually-hidden", {}, "Money per status"),
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Status"), h("th.num", { scope: "col" }, "Transactions"), h("th.num", { scope: "col" }, "Amount"))),
         h("tbody", {}, RECONCILIATION_STATUSES.filter((s) => t.statuses[s]).map((s) => h("tr", { testid: "total-status", dataset: { status: s } },
           h("th", { scope: "row" }, badge(s)), money2(t.statuses[s])))),
         h("tfoot", {}, h("tr", {}, h("th", { scope: "row" }, "Total"), money2(t.all))))),
-      h("div.table-wrap", {}, h("table.data-table", { testid: "totals-employees" },
+      h("div.table-wrap", { tabindex: "0" }, h("table.data-table", { testid: "totals-employees" },
         h("caption.visually-hidden", {}, "Money per employee"),
         h("thead", {}, h("tr", {},
           h("th", { scope: "col" }, "Employee"),
@@ -156,7 +156,7 @@ function exceptionsSection(data, opts, base, { sessionId, refreshTotals }) {
       h("div.field", {}, h("label", { for: "exception-status-filter" }, "Status"), statusSelect),
       h("div.field.check", {}, showAll, h("label", { for: "show-all" }, "Show all transactions"))),
     shownNote,
-    h("div.table-wrap", {}, h("table.data-table.exceptions", { testid: "exceptions-table" },
+    h("div.table-wrap", { tabindex: "0" }, h("table.data-table.exceptions", { testid: "exceptions-table" },
       h("caption.visually-hidden", {}, "Exceptions; the Date and Amount headings sort the table"),
       h("thead", {}, h("tr", {},
         dateTh,
@@ -264,7 +264,7 @@ function coding(c = {}) {
 function unmatchedSection(unsorted) {
   const expenses = [...unsorted].sort((a, b) => String(a.date).localeCompare(String(b.date)));
   const content = expenses.length
-    ? h("div.table-wrap", {}, h("table.data-table", { testid: "unmatched-table" },
+    ? h("div.table-wrap", { tabindex: "0" }, h("table.data-table", { testid: "unmatched-table" },
       h("thead", {}, h("tr", {}, ["Date", "Employee", "Merchant", "Amount", "Purpose", "Coding", "Receipt"].map(
         (label) => h(label === "Amount" ? "th.num" : "th", { scope: "col" }, label)))),
       h("tbody", {}, expenses.map((x) => h("tr", { dataset: { expense: x.expense_id } },

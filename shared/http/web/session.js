@@ -88,7 +88,7 @@ export function renderSession(main, id, view) {
       warnings,
       finishBox,
       h("h3", {}, "Files"),
-      h("div.table-wrap", {}, h(
+      h("div.table-wrap", { tabindex: "0" }, h(
         "table.data-table.files-table",
         {},
         h("thead", {}, h("tr", {},
@@ -232,7 +232,7 @@ export function renderSession(main, id, view) {
     const table = ([kind, label]) => {
       const rows = answer.transactions.filter((t) => t.kind === kind);
       if (!rows.length) return null;
-      const body = h("div.table-wrap", {}, h("table.data-table", { testid: `changes-${kind}` },
+      const body = h("div.table-wrap", { tabindex: "0" }, h("table.data-table", { testid: `changes-${kind}` },
         h("thead", {}, h("tr", {}, ["Transaction", "Cardholder", "Merchant", "Amount", "Before", "After"]
           .map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, rows.map((t) => h("tr", { testid: "change-row", dataset: { number: t.transaction_number, kind } },
@@ -377,7 +377,7 @@ export function renderSession(main, id, view) {
       h("p.muted", {}, answer.seconds != null
         ? `From opening the session to its reports: ${seconds(answer.seconds)}.`
         : "Still under way."),
-      h("div.table-wrap", {}, h("table.data-table.timeline-table", {},
+      h("div.table-wrap", { tabindex: "0" }, h("table.data-table.timeline-table", {},
         h("thead", {}, h("tr", {}, ["Step", "File", "Began after", "Took"].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, answer.entries.map((entry) => h("tr", { testid: "timeline-row", dataset: { step: entry.step } },
           h("th", { scope: "row" }, TIMELINE_STEPS[entry.step] || entry.step),

@@ -191,7 +191,7 @@ export function renderSessionList(main, view) {
       h("div.field", {}, h("label", { for: "status-filter" }, "Status"), statusSelect),
       h("div.field", {}, h("label", { for: "text-filter" }, "Name contains"), textInput),
     ),
-    (wrap = h("div.table-wrap", { hidden: true }, table)),
+    (wrap = h("div.table-wrap", { hidden: true, tabindex: "0" }, table)),
     empty,
     h("div.list-more", {}, olderButton),
   ));
