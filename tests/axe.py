@@ -14,10 +14,12 @@ AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "ax
 # The WCAG 2.1 A and AA rules (and axe's best practices): what a public-sector buyer asks for.
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 RUN = """async (tags) => {
-    const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
+    const options = {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]};
+    const result = await axe.run(document, options);
     return result.violations.map((v) => ({
         id: v.id, impact: v.impact, help: v.help,
-        nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + ": " + n.failureSummary.split("\\n").slice(1, 2).join("")),
+        nodes: v.nodes.slice(0, 5).map(
+            (n) => n.target.join(" ") + ": " + n.failureSummary.split("\\n").slice(1, 2).join("")),
     }));
 }"""
 

@@ -63,7 +63,13 @@ def _upload(client: Client, session_id: str, name: str, headers: dict[str, str])
 # -- keys ------------------------------------------------------------------------------------------
 def _filled(path: str, session_id: str) -> str:
     """An OpenAPI path template with plausible values in its parameters."""
-    values = {"session_id": session_id, "filename": "s.pdf", "file_id": "f" * 16, "name": "pvault", "transaction_number": "1"}
+    values = {
+        "session_id": session_id,
+        "filename": "s.pdf",
+        "file_id": "f" * 16,
+        "name": "pvault",
+        "transaction_number": "1",
+    }
     return re.sub(r"\{(\w+)(?::path)?\}", lambda m: values[m.group(1)], path)
 
 

@@ -2,6 +2,7 @@
 critical WCAG 2.1 A/AA violation on the start page, a completed session, the aliases page and a
 session's chase list, at desktop and phone width; and the check itself shown to catch one."""
 
+# ruff: noqa: F811
 from __future__ import annotations
 
 from typing import Any
