@@ -91,3 +91,19 @@ class ChaseList(BaseModel):
     """Per employee, what is still missing, with a message ready to send."""
 
     employees: list[ChaseEmployee]
+
+
+# -- aliases with care (the aliases page, candidates and previews) --------------------------------
+class AliasEdit(BaseModel):
+    """An alias's new cardholder, and its new name when the name is corrected too."""
+
+    cardholder: str = Field(max_length=MAX_ALIAS_NAME)
+    name: str | None = Field(default=None, max_length=MAX_ALIAS_NAME)
+
+
+class AliasEdited(BaseModel):
+    """The alias as stored now, and as it was (to undo the edit)."""
+
+    name: str
+    cardholder: str
+    previous: Alias

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
-from shared.errors import AliasError
+from shared.errors import AliasError, UnknownAliasError
 from shared.values import holds_card_number, normalise_name
 
 
@@ -42,6 +42,11 @@ class AliasStore(Protocol):
         """Forget `name`; False when it was not there."""
         ...
 
+    def edit(self, name: str, cardholder: str, new_name: str | None = None) -> tuple[str, str, str]:
+        """Point the alias `name` at `cardholder` (and rename it to `new_name`, if given); the stored
+        name and cardholder and the cardholder it had. UnknownAliasError when there is none."""
+        ...
+
 
 def pair(name: str, cardholder: str) -> tuple[str, str]:
     key, value = normalise_name(name), normalise_name(cardholder)
@@ -55,6 +60,22 @@ def pair(name: str, cardholder: str) -> tuple[str, str]:
     if key == value:
         raise AliasError(f"{key} already is that cardholder's name; no alias needed")
     return key, value
+
+
+def edit_table(
+    table: dict[str, str], name: str, cardholder: str, new_name: str | None = None
+) -> tuple[str, str, str]:
+    """Change one alias of `table` in place (see `AliasStore.edit`); a rename onto another alias's
+    name is refused, never a silent overwrite."""
+    old = normalise_name(name)
+    if old not in table:
+        raise UnknownAliasError(f"no alias {name[:60]!r}")
+    key, value = pair(new_name if new_name is not None else name, cardholder)
+    if key != old and key in table:
+        raise AliasError(f"{key} already is an alias (of {table[key]}): edit or delete that one")
+    previous = table.pop(old)
+    table[key] = value
+    return key, value, previous
 
 
 class JsonFileAliasStore:
@@ -90,6 +111,13 @@ class JsonFileAliasStore:
             return False
         self._save(table)
         return True
+
+    def edit(self, name: str, cardholder: str, new_name: str | None = None) -> tuple[str, str, str]:
+        """Change one alias (see `AliasStore.edit`)."""
+        table = self.load()
+        changed = edit_table(table, name, cardholder, new_name)
+        self._save(table)
+        return changed
 
     def _save(self, table: dict[str, str]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

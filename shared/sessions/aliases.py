@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 
 from shared.errors import ConflictError, NotFoundError
-from shared.matching.aliases import pair
+from shared.matching.aliases import edit_table, pair
 from shared.sessions.layout import aliases_blob
 from shared.settings import Settings
 from shared.storage.gateway import CREATE_ONLY, Storage, back_off
@@ -73,3 +73,15 @@ class BlobAliasStore:
             return table.pop(key, None) is not None
 
         return self._change(edit)
+
+    def edit(self, name: str, cardholder: str, new_name: str | None = None) -> tuple[str, str, str]:
+        """Point the alias `name` at `cardholder` (renamed to `new_name`, if given) in one change of
+        the table; the stored pair and the cardholder it had. UnknownAliasError when there is none."""
+        changed: list[tuple[str, str, str]] = []
+
+        def edit(table: dict[str, str]) -> bool:
+            changed[:] = [edit_table(table, name, cardholder, new_name)]
+            return True
+
+        self._change(edit)
+        return changed[0]
