@@ -284,7 +284,10 @@ def _say(p: AliasPreview, *, window: int) -> str:
             f"none of {p.name}'s {_count(p.typed, 'expense')} has a transaction of {p.cardholder} with "
             f"the same amount within ±{window} days"
         )
-    return f"This alias would match nothing in this session: {why}."
+    said = f"This alias would match nothing in this session: {why}"
+    if p.lost:
+        said += f"; {_count(p.lost, 'expense')} matched now would no longer be (${p.lost_amount:,.2f})"
+    return said + "."
 
 
 def _count(n: int, noun: str) -> str:
