@@ -385,3 +385,18 @@ def test_cli_edit(tmp_path: Path) -> None:
     with pytest.raises(AliasError, match="already is an alias"):
         store.edit("BOBEE", "BOBBEE", "J Doe")
     assert store.load() == {"JDOE": "JANEDOE", "BOBEE": "BOBBEE"}
+
+
+def test_names_copied_from_documents_are_answered_with_card_numbers_masked() -> None:
+    """A card number typed into an expense name never leaves the candidates route whole."""
+    from shared.http.aliases_api import _answer
+    from shared.sessions.alias_care import AliasCandidates, NameCandidates
+
+    typed = "Jane 4111 1111 1111 1111 Doe"
+    body = _answer(
+        AliasCandidates(
+            names=[NameCandidates(name=typed, normalized="X", side="receipts", expenses=0, candidates=[])]
+        )
+    ).body.decode()
+    assert "4111 1111 1111 1111" not in body
+    assert "1111" in body

@@ -4,7 +4,11 @@ names and a dry run of one alias before it is saved."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from shared.errors import UnknownAliasError
 from shared.http.deps import OwnerDep, SettingsDep, StorageDep
@@ -18,9 +22,26 @@ from shared.sessions.alias_care import (
     preview_alias,
 )
 from shared.sessions.aliases import BlobAliasStore
-from shared.values import normalise_name
+from shared.values import mask_card_numbers, normalise_name
 
 router = APIRouter(prefix="/api")
+
+
+def _masked(value: Any) -> Any:
+    """`value` (JSON data) with every string passed through `mask_card_numbers`."""
+    if isinstance(value, str):
+        return mask_card_numbers(value)
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    return value
+
+
+def _answer(model: BaseModel) -> JSONResponse:
+    # Names and messages are copied from documents we do not control: a card number typed into a
+    # name is masked, as in the session's review.
+    return JSONResponse(_masked(model.model_dump(mode="json")))
 
 
 @router.get("/aliases", tags=["aliases"])
@@ -29,11 +50,11 @@ def aliases(storage: StorageDep, settings: SettingsDep, owner: OwnerDep) -> Alia
     return Aliases(aliases=BlobAliasStore(storage, settings, owner).load())
 
 
-@router.get("/aliases/usage", tags=["aliases"])
-def usage(storage: StorageDep, settings: SettingsDep, owner: OwnerDep) -> AliasUsage:
+@router.get("/aliases/usage", response_model=AliasUsage, tags=["aliases"])
+def usage(storage: StorageDep, settings: SettingsDep, owner: OwnerDep) -> JSONResponse:
     """Each alias with the sessions it reached (expenses matched through it, or its name still
     unresolved there), from the caller's newest completed sessions."""
-    return alias_usage(storage, settings, owner)
+    return _answer(alias_usage(storage, settings, owner))
 
 
 @router.post("/aliases", status_code=201, tags=["aliases"])
@@ -64,21 +85,19 @@ def remove_alias(name: str, storage: StorageDep, settings: SettingsDep, owner: O
     return AliasDeleted(deleted=normalise_name(name))
 
 
-@router.get("/sessions/{session_id}/alias-candidates", tags=["aliases"])
-def candidates(
-    session_id: str, storage: StorageDep, settings: SettingsDep, owner: OwnerDep
-) -> AliasCandidates:
+@router.get("/sessions/{session_id}/alias-candidates", response_model=AliasCandidates, tags=["aliases"])
+def candidates(session_id: str, storage: StorageDep, settings: SettingsDep, owner: OwnerDep) -> JSONResponse:
     """The completed session's unresolved names, each with the aliases that could resolve it, best
     first: how alike the names are, and how many of the name's unmatched expenses the cardholder's
     unmatched transactions could take by amount and date."""
-    return alias_candidates(storage, settings, session_id, owner=owner)
+    return _answer(alias_candidates(storage, settings, session_id, owner=owner))
 
 
-@router.post("/sessions/{session_id}/alias-preview", tags=["aliases"])
+@router.post("/sessions/{session_id}/alias-preview", response_model=AliasPreview, tags=["aliases"])
 def preview(
     session_id: str, alias: Alias, storage: StorageDep, settings: SettingsDep, owner: OwnerDep
-) -> AliasPreview:
+) -> JSONResponse:
     """What saving the alias would change in the completed session — expenses it would match and
     their amount, statuses it would change, or that it would match nothing — found by matching the
     session's stored extractions with the alias added. Nothing is saved."""
-    return preview_alias(storage, settings, session_id, alias.name, alias.cardholder, owner=owner)
+    return _answer(preview_alias(storage, settings, session_id, alias.name, alias.cardholder, owner=owner))
