@@ -212,8 +212,11 @@ def test_a_record_left_by_a_failed_upload_does_not_hold_its_session(
         failing, settings.model_copy(update={**FAST, "storage_retry_attempts": attempts})
     )
     pdf = folder / "receipts.pdf"
+    length = pdf.stat().st_size
     with pdf.open("rb") as body, pytest.raises(StorageUnavailableError):
-        sessions.accept_upload(gateway, settings, session_id, pdf.name, body=body, length=pdf.stat().st_size)
+        sessions.accept_upload(
+            gateway, settings, session_id, pdf.name, body=body, length=length, allow_duplicate=True
+        )
     assert failing.injected == {"put_stream before": 1, "delete before": attempts}
     submit_files(storage, settings, session_id, folder)
     for info in list(storage.list(settings.uploads_container)):
@@ -229,8 +232,15 @@ def submit_files(storage: AzureStorage, settings: Settings, session_id: str, fol
     """Both PDFs of the month uploaded, and processing requested."""
     for name in ("statement.pdf", "receipts.pdf"):
         with (folder / name).open("rb") as body:
+            # Every test here sends the same month: a twin of another session on purpose.
             sessions.accept_upload(
-                storage, settings, session_id, name, body=body, length=(folder / name).stat().st_size
+                storage,
+                settings,
+                session_id,
+                name,
+                body=body,
+                length=(folder / name).stat().st_size,
+                allow_duplicate=True,
             )
     sessions.request_processing(storage, settings, session_id)
 

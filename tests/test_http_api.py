@@ -459,6 +459,15 @@ def test_openapi_lists_every_route(settings: Settings) -> None:
         ("/api/aliases", "get"),
         ("/api/aliases", "post"),
         ("/api/aliases/{name}", "delete"),
+        ("/api/aliases/{name}", "put"),
+        ("/api/aliases/usage", "get"),
+        ("/api/sessions/{session_id}/alias-candidates", "get"),
+        ("/api/sessions/{session_id}/alias-preview", "post"),
+        ("/api/sessions/{session_id}/follow-up", "get"),
+        ("/api/sessions/{session_id}/follow-up/{transaction_number}", "put"),
+        ("/api/sessions/{session_id}/chase", "get"),
+        ("/api/sessions/{session_id}/chase.csv", "get"),
+        ("/api/sessions/{session_id}/workbook", "get"),
     }
     assert client.request("GET", "/api/docs").status_code == 200
 

@@ -149,6 +149,17 @@ def page(browser: Any) -> Iterator[Any]:
     assert not violations, violations
 
 
+def own_copies(folder: Path, tmp_path: Path) -> list[str]:
+    """The month's two PDFs as files of this test alone (a comment line after the end makes each
+    copy's content new), so the page never finds them in an earlier test's session."""
+    paths = []
+    for name in ("statement.pdf", "receipts.pdf"):
+        copy = tmp_path / name
+        copy.write_bytes((folder / name).read_bytes() + f"%{secrets.token_hex(8)}\n".encode())
+        paths.append(str(copy))
+    return paths
+
+
 def shot(page: Any, name: str) -> None:
     """Save a full-page screenshot as a test artifact."""
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -199,9 +210,7 @@ def test_upload_follow_review_alias_and_download(
     page.goto(dev)
     expect(page).to_have_title(re.compile("Credit Card Processor"))
     page.get_by_test_id("session-name-input").fill("March cards")
-    page.get_by_test_id("file-input").set_input_files(
-        [str(folder / "statement.pdf"), str(folder / "receipts.pdf")]
-    )
+    page.get_by_test_id("file-input").set_input_files(own_copies(folder, tmp_path))
     rows = page.get_by_test_id("file-row")
     expect(rows).to_have_count(2)
     shot(page, "02-files-chosen")
@@ -423,7 +432,7 @@ def test_api_errors_are_shown_as_sentences(dev: str, page: Any) -> None:
 
 
 def test_an_upload_stopped_by_storage_resumes_where_it_stopped(
-    dev: str, page: Any, month: tuple[Path, dict[str, Any]]
+    dev: str, page: Any, month: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
     """Storage refuses one block (as for a link that ran out): the file's row says so and offers Resume;
     Resume gets a fresh link for the same file and sends only the blocks not yet stored; the session
@@ -446,9 +455,7 @@ def test_an_upload_stopped_by_storage_resumes_where_it_stopped(
     page.route(re.compile(r".*comp=block.*"), refuse_third)
     page.goto(dev)
     page.get_by_test_id("session-name-input").fill("Resumed upload")
-    page.get_by_test_id("file-input").set_input_files(
-        [str(folder / "statement.pdf"), str(folder / "receipts.pdf")]
-    )
+    page.get_by_test_id("file-input").set_input_files(own_copies(folder, tmp_path))
     page.get_by_test_id("start-upload").click()
     row = page.locator('[data-testid="file-row"][data-name="receipts.pdf"]')
     playwright_sync.expect(row.get_by_test_id("file-error")).to_be_visible()
@@ -469,7 +476,7 @@ def test_an_upload_stopped_by_storage_resumes_where_it_stopped(
 
 
 def test_a_stopped_upload_can_be_removed_and_the_rest_goes_on(
-    dev: str, page: Any, month: tuple[Path, dict[str, Any]]
+    dev: str, page: Any, month: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
     """Storage refuses the receipts' blocks; the person removes that file and continues: the session is
     processed with the statement alone and completes (it does not wait for the removed file)."""
@@ -483,9 +490,7 @@ def test_a_stopped_upload_can_be_removed_and_the_rest_goes_on(
 
     page.route(re.compile(r".*comp=block.*"), refuse)
     page.goto(dev)
-    page.get_by_test_id("file-input").set_input_files(
-        [str(folder / "statement.pdf"), str(folder / "receipts.pdf")]
-    )
+    page.get_by_test_id("file-input").set_input_files(own_copies(folder, tmp_path))
     page.get_by_test_id("start-upload").click()
     row = page.locator('[data-testid="file-row"][data-name="receipts.pdf"]')
     playwright_sync.expect(row.get_by_test_id("resume-upload")).to_be_visible()
@@ -570,10 +575,13 @@ def test_a_pdf_that_is_neither_report_is_named_as_such_after_extraction(
     other = tmp_path / "minutes.pdf"
     drawing = canvas.Canvas(str(other))
     drawing.drawString(72, 720, "Minutes of the monthly budget meeting")
+    drawing.drawString(72, 700, f"Meeting {secrets.token_hex(4)}")
     drawing.save()
     page.goto(dev)
     page.get_by_test_id("file-input").set_input_files(str(other))
     page.get_by_test_id("start-upload").click()
+    # One file alone is warned of first (it may be the only report the person has): go on anyway.
+    page.get_by_test_id("one-file-proceed").click()
     row = page.locator('[data-testid="file-row"][data-name="minutes.pdf"]')
     playwright_sync.expect(page.get_by_test_id("session-status")).to_have_text("failed", timeout=120_000)
     playwright_sync.expect(row.get_by_test_id("file-error")).to_contain_text(
@@ -591,7 +599,7 @@ def _policy(answer: Any) -> dict[str, list[str]]:
 
 
 def test_the_page_uploads_under_its_policy_without_a_console_message(
-    dev: str, page: Any, month: tuple[Path, dict[str, Any]]
+    dev: str, page: Any, month: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
     """Served with its strict policy (no inline code; connections to itself and the blob endpoint
     only), the page uploads a statement (request body) and a receipts report (blocks PUT straight to
@@ -609,9 +617,7 @@ def test_the_page_uploads_under_its_policy_without_a_console_message(
     assert storage.startswith("http://127.0.0.1:")
     assert not dev.startswith(storage)
     assert answer.headers["x-content-type-options"] == "nosniff"
-    page.get_by_test_id("file-input").set_input_files(
-        [str(folder / "statement.pdf"), str(folder / "receipts.pdf")]
-    )
+    page.get_by_test_id("file-input").set_input_files(own_copies(folder, tmp_path))
     page.get_by_test_id("start-upload").click()
     playwright_sync.expect(page.get_by_test_id("phase-upload")).to_have_attribute("data-state", "done")
     assert blocks
