@@ -84,11 +84,13 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.tracing
 	$(BIN)/python -m bench.workers
 	$(BIN)/python -m bench.tenants
+	$(BIN)/python -m bench.page
 
 # One tenant's session list, quota and stored-bytes checks before and after another tenant's 1,000
 # sessions, against reading every manifest (the list without a per-tenant index). ~2 min.
 tenants: $(STAMP)
 	$(BIN)/python -m bench.tenants
+	$(BIN)/python -m bench.page
 
 # Both reports drawn the way other producers draw them (cells, line, words, padded), month-sized:
 # every field's accuracy per style, match and status; exit 1 below target. ~1 min once built.

@@ -26,7 +26,7 @@ from shared.sessions.aliases import BlobAliasStore
 
 # The finalize step's own choice of the files to match (the latest statement and receipts report
 # extracted) and its reading of them: a preview must match exactly what reconciling again would.
-from shared.sessions.finalize import _latest, _load_document
+from shared.sessions.finalize import latest_record, load_document
 from shared.sessions.layout import reconciliation_blob
 from shared.sessions.models import SessionManifest, SessionStatus
 from shared.sessions.requests import reconciliation
@@ -219,10 +219,12 @@ def preview_alias(
     manifest = _completed(storage, settings, session_id, owner)
     key, value = pair(name, cardholder)
     records = load_records(storage, settings, session_id)
-    statement = _load_document(
-        storage, settings, session_id, _latest(records, DocumentKind.CARDHOLDER_ACTIVITY)
+    statement = load_document(
+        storage, settings, session_id, latest_record(records, DocumentKind.CARDHOLDER_ACTIVITY)
     )
-    receipts = _load_document(storage, settings, session_id, _latest(records, DocumentKind.RECEIPT_IMAGES))
+    receipts = load_document(
+        storage, settings, session_id, latest_record(records, DocumentKind.RECEIPT_IMAGES)
+    )
     table = BlobAliasStore(storage, settings, manifest.owner).load()
     before = reconcile(statement, receipts, aliases=table, settings=settings)
     after = reconcile(statement, receipts, aliases={**table, key: value}, settings=settings)

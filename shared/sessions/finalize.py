@@ -49,14 +49,17 @@ NO_RECEIPTS = "No receipts report was uploaded: every transaction is Missing Bot
 NO_STATEMENT = "No statement was uploaded: there are no transactions to match the receipts to."
 
 
-def _latest(records: list[FileRecord], kind: DocumentKind) -> FileRecord | None:
+def latest_record(records: list[FileRecord], kind: DocumentKind) -> FileRecord | None:
+    """The most recently extracted file of `kind` among a session's records (a newer receipts report
+    replaces the one before), or None."""
     chosen = [r for r in records if r.status is FileStatus.EXTRACTED and r.kind is kind]
     return max(chosen, key=lambda r: r.extracted or now()) if chosen else None
 
 
-def _load_document(
+def load_document(
     storage: Storage, settings: Settings, session_id: str, record: FileRecord | None
 ) -> Document | None:
+    """The extracted document of a session's file `record` (None for none)."""
     if record is None:
         return None
     data, _ = storage.get_bytes(settings.sessions_container, extraction_blob(session_id, record.id))
@@ -100,8 +103,8 @@ def _finish(
     """Match and report a session whose files are all done; its status after."""
     session_id = manifest.id
     _remove_leftover_uploads(storage, settings, session_id, records)
-    statement_record = _latest(records, DocumentKind.CARDHOLDER_ACTIVITY)
-    receipts_record = _latest(records, DocumentKind.RECEIPT_IMAGES)
+    statement_record = latest_record(records, DocumentKind.CARDHOLDER_ACTIVITY)
+    receipts_record = latest_record(records, DocumentKind.RECEIPT_IMAGES)
     not_read = [FileNotRead(file=r.name, reason=r.error or "it could not be read") for r in records
                 if r.status is FileStatus.FAILED]  # fmt: skip
     if not_read and statement_record is None:
@@ -111,8 +114,8 @@ def _finish(
 
     matching = now()
     with step("match") as span:
-        statement = _load_document(storage, settings, session_id, statement_record)
-        receipts = _load_document(storage, settings, session_id, receipts_record)
+        statement = load_document(storage, settings, session_id, statement_record)
+        receipts = load_document(storage, settings, session_id, receipts_record)
         reconciled = reconcile(
             statement,
             receipts,
