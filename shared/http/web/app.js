@@ -1,4 +1,5 @@
-// The page: routes (#/, #/sessions/<id>, #/sessions/<id>/chase, #/aliases) and the access-key form.
+// The page: routes (#/, #/sessions/<id>, #/sessions/<id>/chase, #/sessions/<id>/print[?employee=…],
+// #/aliases) and the access-key form.
 
 import { setAccessKey } from "./api.js";
 import { clearMessage, showFlash } from "./ui.js";
@@ -6,6 +7,7 @@ import { renderStart } from "./start.js";
 import { renderSession } from "./session.js";
 import { renderAliases } from "./aliases.js";
 import { renderChase } from "./chase.js";
+import { renderPrint } from "./print.js";
 
 const main = document.getElementById("main");
 const keyForm = document.querySelector('[data-testid="key-form"]');
@@ -49,8 +51,12 @@ function route() {
   const hash = location.hash || "#/";
   const match = /^#\/sessions\/([^/?#]+)/.exec(hash);
   const chase = /^#\/sessions\/([^/?#]+)\/chase(?:$|[?#])/.exec(hash);
+  const print = /^#\/sessions\/([^/?#]+)\/print(?:$|\?([^#]*))/.exec(hash);
   main.replaceChildren();
-  if (chase) {
+  document.body.classList.toggle("print-view", Boolean(print));
+  if (print) {
+    renderPrint(main, decodeURIComponent(print[1]), new URLSearchParams(print[2] || ""), view);
+  } else if (chase) {
     renderChase(main, decodeURIComponent(chase[1]), view);
   } else if (/^#\/aliases(?:$|[/?#])/.test(hash)) {
     renderAliases(main, view);

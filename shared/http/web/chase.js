@@ -4,6 +4,7 @@
 
 import { api, seg } from "./api.js";
 import { FOLLOW_UP_LABELS, badge, dateTime, day, dollars, fill, h } from "./format.js";
+import { printHref } from "./print.js";
 import { attempt, downloadLink, setTitle } from "./ui.js";
 
 /** A mailto: link with no address (the clerk picks the person), its subject and body filled in. */
@@ -39,20 +40,23 @@ export async function renderChase(container, sessionId, view) {
     h("div.actions.no-print", {},
       h("button.btn.btn-primary", { type: "button", testid: "chase-print", onclick: () => window.print() }, "Print"),
       downloadLink(`${base}/chase.csv`, "Download CSV", "chase-list.csv", { testid: "chase-csv", class: "btn btn-secondary" })),
-    people.map((person, i) => personSection(person, i)),
+    people.map((person, i) => personSection(person, i, sessionId)),
   );
 }
 
-function personSection(person, index) {
+function personSection(person, index, sessionId) {
   const heading = `chase-person-${index}`;
   return h("section.card.chase-person", { "aria-labelledby": heading, testid: "chase-person", dataset: { cardholder: person.cardholder } },
     h("div.chase-head", {},
       h("h2", { id: heading }, person.name,
         person.employee_id ? h("span.muted.small", {}, ` · Employee ${person.employee_id}`) : null),
-      h("a.btn.btn-secondary.btn-small.no-print", {
-        href: mailto(person.subject, person.body),
-        testid: "chase-mailto",
-      }, "Write email", h("span.visually-hidden", {}, ` to ${person.name} about ${person.lines.length} charge${person.lines.length === 1 ? "" : "s"}`))),
+      h("div.chase-links.no-print", {},
+        h("a.btn.btn-secondary.btn-small", {
+          href: mailto(person.subject, person.body),
+          testid: "chase-mailto",
+        }, "Write email", h("span.visually-hidden", {}, ` to ${person.name} about ${person.lines.length} charge${person.lines.length === 1 ? "" : "s"}`)),
+        h("a.btn.btn-secondary.btn-small", { href: printHref(sessionId, person.cardholder), testid: "print-employee" },
+          `Print exceptions for ${person.name}`))),
     h("div.table-wrap", { tabindex: "0" }, h("table.data-table.chase-table", {},
       h("caption.visually-hidden", {}, `What ${person.name} still owes`),
       h("thead", {}, h("tr", {},
