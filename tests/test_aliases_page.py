@@ -109,7 +109,7 @@ def test_unresolved_names_preview_warn_save_and_undo(
     expect(row.get_by_test_id("alias-preview")).to_contain_text(dollars)
     row.get_by_test_id("add-alias").click()
     expect(page.get_by_test_id("alias-saved")).to_contain_text(cardholder, timeout=WAIT_MS)
-    expect(page.get_by_test_id("session-status")).to_have_text("completed", timeout=WAIT_MS)
+    expect(page.get_by_test_id("session-status")).to_have_text("Completed", timeout=WAIT_MS)
     assert int(page.get_by_test_id("count-unresolved").inner_text()) < before
     assert api(dev, "GET", "/api/aliases")["aliases"] == {name: cardholder}
     shot(page, "alias-03-saved")

@@ -66,7 +66,7 @@ def test_follow_up_money_and_chase_list_on_the_page(
     review = api(dev, "GET", f"/api/sessions/{completed}/transactions")
     totals = review["totals"]
     page.goto(f"{dev}/#/sessions/{completed}")
-    expect(page.get_by_test_id("session-status")).to_have_text("completed")
+    expect(page.get_by_test_id("session-status")).to_have_text("Completed")
 
     # Money: what the server summed, per status and per employee.
     expect(page.get_by_test_id("total-all")).to_contain_text(_dollars(totals["all"]["amount"]))

@@ -70,7 +70,7 @@ def test_a_newer_receipts_report_shows_what_changed(dev: str, page: Any, older: 
     """On the completed session, the newer report is uploaded from the page; once reconciled again
     the page lists the two transactions whose expenses came in and the one whose expense went."""
     page.goto(f"{dev}/#/sessions/{older['id']}")
-    expect(page.get_by_test_id("session-status")).to_have_text("completed")
+    expect(page.get_by_test_id("session-status")).to_have_text("Completed")
     expect(page.get_by_test_id("changes")).to_be_hidden()
     card = page.get_by_test_id("newer-receipts")
     expect(card).to_be_visible()
@@ -78,7 +78,7 @@ def test_a_newer_receipts_report_shows_what_changed(dev: str, page: Any, older: 
     card.get_by_test_id("newer-receipts-input").set_input_files(str(older["newer"]))
     changes = page.get_by_test_id("changes")
     expect(changes).to_be_visible(timeout=120_000)
-    expect(page.get_by_test_id("session-status")).to_have_text("completed")
+    expect(page.get_by_test_id("session-status")).to_have_text("Completed")
     gained = changes.locator('[data-testid="change-row"][data-kind="became_complete"],'
                              '[data-testid="change-row"][data-kind="improved"]')  # fmt: skip
     expect(gained).to_have_count(len(older["added"]))
@@ -116,7 +116,7 @@ def test_one_file_is_warned_of_and_a_twin_is_offered(dev: str, page: Any, older:
 
     expect(page).to_have_url(re.compile(r"#/sessions/[0-9a-f]{32}$"))
     assert older["id"] not in page.url
-    expect(page.get_by_test_id("session-status")).to_have_text("completed", timeout=120_000)
+    expect(page.get_by_test_id("session-status")).to_have_text("Completed", timeout=120_000)
     expect(page.get_by_test_id("session-warning")).to_have_text(
         "No receipts report was uploaded: every transaction is Missing Both."
     )

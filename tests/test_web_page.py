@@ -217,7 +217,7 @@ def test_upload_follow_review_alias_and_download(
     page.get_by_test_id("start-upload").click()
 
     # Upload, extraction, reconciliation: the page follows without a reload.
-    expect(page.get_by_test_id("session-status")).to_have_text("completed", timeout=180_000)
+    expect(page.get_by_test_id("session-status")).to_have_text("Completed", timeout=180_000)
     assert failed_once, "the failing block was never tried: the receipts did not take the block path"
     # The failed block was sent again, and no other block twice.
     assert blocks.count(failed_once[0]) == 2
@@ -255,7 +255,7 @@ def test_upload_follow_review_alias_and_download(
     shot(page, "05-alias-chosen")
     row.get_by_test_id("add-alias").click()
     expect(page.get_by_test_id("count-unresolved")).not_to_have_text(str(unresolved_before), timeout=120_000)
-    expect(page.get_by_test_id("session-status")).to_have_text("completed", timeout=120_000)
+    expect(page.get_by_test_id("session-status")).to_have_text("Completed", timeout=120_000)
     assert int(page.get_by_test_id("count-unresolved").inner_text()) < unresolved_before
     shot(page, "06-after-alias")
 
@@ -331,7 +331,7 @@ def test_session_page_fits_the_screen(
     page.set_default_timeout(TIMEOUT_MS)
     try:
         page.goto(f"{dev}/#/sessions/{completed}")
-        playwright_sync.expect(page.get_by_test_id("session-status")).to_have_text("completed")
+        playwright_sync.expect(page.get_by_test_id("session-status")).to_have_text("Completed")
         playwright_sync.expect(page.get_by_test_id("exceptions-table")).to_be_visible()
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"the page is {overflow}px wider than a {width}px screen"
@@ -462,7 +462,7 @@ def test_an_upload_stopped_by_storage_resumes_where_it_stopped(
     playwright_sync.expect(row.get_by_test_id("resume-upload")).to_be_visible()
     shot(page, "11-upload-stopped")
     row.get_by_test_id("resume-upload").click()
-    playwright_sync.expect(page.get_by_test_id("session-status")).to_have_text("completed", timeout=180_000)
+    playwright_sync.expect(page.get_by_test_id("session-status")).to_have_text("Completed", timeout=180_000)
     assert refused
     # Every block went once, but the refused one twice.
     assert sorted(sent) == sorted([*set(sent), refused[0]])
@@ -497,7 +497,7 @@ def test_a_stopped_upload_can_be_removed_and_the_rest_goes_on(
     row.get_by_role("button", name="Remove receipts.pdf").click()
     playwright_sync.expect(row).to_have_count(0)
     page.get_by_test_id("start-upload").click()
-    playwright_sync.expect(page.get_by_test_id("session-status")).to_have_text("completed", timeout=120_000)
+    playwright_sync.expect(page.get_by_test_id("session-status")).to_have_text("Completed", timeout=120_000)
     session_id = page.url.rsplit("/", 1)[-1]
     files = api(dev, "GET", f"/api/sessions/{session_id}")["files"]
     assert [(f["name"], f["status"]) for f in files] == [("statement.pdf", "extracted")]
@@ -583,10 +583,11 @@ def test_a_pdf_that_is_neither_report_is_named_as_such_after_extraction(
     # One file alone is warned of first (it may be the only report the person has): go on anyway.
     page.get_by_test_id("one-file-proceed").click()
     row = page.locator('[data-testid="file-row"][data-name="minutes.pdf"]')
-    playwright_sync.expect(page.get_by_test_id("session-status")).to_have_text("failed", timeout=120_000)
-    playwright_sync.expect(row.get_by_test_id("file-error")).to_contain_text(
-        "Unrecognised document: expected a"
-    )
+    playwright_sync.expect(page.get_by_test_id("session-status")).to_have_text("Failed", timeout=120_000)
+    # The reason: the clerk's sentence, with the technical one a click away (or alone, from a server
+    # that sends no `problem`).
+    playwright_sync.expect(row.get_by_test_id("file-error")).to_be_visible()
+    playwright_sync.expect(row).to_contain_text("Unrecognised document: expected a")
     playwright_sync.expect(page.get_by_test_id("phase-extraction")).to_have_attribute("data-state", "failed")
     shot(page, "14-neither-report")
 

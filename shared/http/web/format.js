@@ -119,11 +119,17 @@ export const SESSION_STATUS_LABELS = {
   failed: "Failed",
 };
 
+/** A session status badge: the words as in the workbook, the raw value kept in `data-status`. */
+export function sessionBadge(status, attrs = {}) {
+  return badge(SESSION_STATUS_LABELS[status] || sentence(status).replace(/\.$/, ""), status,
+    { ...attrs, dataset: { ...(attrs.dataset || {}), status } });
+}
+
 export const FILE_STATUS_LABELS = {
   awaiting_upload: "Uploading",
-  uploaded: "Waiting for extraction",
-  extracted: "Extracted",
-  failed: "Failed",
+  uploaded: "Waiting to be read",
+  extracted: "Read",
+  failed: "Could not be read",
 };
 
 export const KIND_LABELS = {
@@ -134,12 +140,27 @@ export const KIND_LABELS = {
 };
 
 export const REPORT_LABELS = {
-  exceptions: "Exceptions workbook (XLSX)",
-  pvault: "pVault import (CSV)",
-  transactions: "Transactions (CSV)",
-  receipts: "Receipt PDFs (ZIP)",
-  reconciliation: "Reconciliation (JSON)",
+  exceptions: "Exceptions workbook (Excel)",
+  pvault: "pVault import file (CSV)",
+  transactions: "All transactions (CSV spreadsheet)",
+  receipts: "Receipt PDFs, one per transaction (ZIP)",
+  reconciliation: "Full reconciliation data for other systems (JSON)",
 };
+/** The order downloads are offered in: what clerks use first; the data for other systems last. */
+export const REPORT_ORDER = ["exceptions", "pvault", "transactions", "receipts", "reconciliation"];
+
+/** What went wrong with a file or a session, as a sentence a clerk can act on: the server's `problem`
+ * when it sends one, else its technical `error` made a sentence. */
+export function problemSentence(record) {
+  return record?.problem ? sentence(record.problem) : sentence(record?.error);
+}
+
+/** The technical detail of a failure, folded away one click from the sentence; null when the sentence
+ * already is the detail (no `problem` from the server) or there is none. */
+export function technicalDetail(record, attrs = {}) {
+  if (!record?.error || !record.problem) return null;
+  return h("details.tech-detail", attrs, h("summary", {}, "Technical detail"), h("p.tech-text", {}, record.error));
+}
 
 export const RECONCILIATION_STATUSES = ["Missing Both", "Missing Receipt", "Missing Coding", "Complete"];
 

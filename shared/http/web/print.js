@@ -89,19 +89,19 @@ function table(holders, data, person, withTotal) {
       items.map((item) => row(item, data, person)),
       h("tr.print-subtotal", { testid: "print-subtotal" },
         h("th", { colspan: "4", scope: "row" }, `Subtotal for ${person(holder)} (${items.length})`),
-        h("td.num.nowrap", {}, dollars(sum(items))),
-        h("td", { colspan: String(COLUMNS.length - 5) })));
+        h("td.num.nowrap", { "data-label": "Amount" }, dollars(sum(items))),
+        h("td.print-filler", { colspan: String(COLUMNS.length - 5) })));
   });
   const all = exceptions.filter((item) => holders.includes(item.transaction.cardholder || ""));
-  return h("table.data-table.print-table", { testid: "print-table" },
+  return h("table.data-table.print-table.cards", { testid: "print-table" },
     h("caption.visually-hidden", {}, "Exceptions, grouped by employee"),
     h("colgroup", {}, COLUMNS.map((column) => h("col", { class: `col-${column.toLowerCase()}` }))),
     h("thead", {}, h("tr", {}, COLUMNS.map((column) => h(column === "Amount" ? "th.num" : "th", { scope: "col" }, column)))),
     groups,
     withTotal && holders.length > 1 ? h("tbody", {}, h("tr.print-total", { testid: "print-total" },
       h("th", { colspan: "4", scope: "row" }, `Total, ${all.length} exceptions`),
-      h("td.num.nowrap", {}, dollars(sum(all))),
-      h("td", { colspan: String(COLUMNS.length - 5) }))) : null);
+      h("td.num.nowrap", { "data-label": "Amount" }, dollars(sum(all))),
+      h("td.print-filler", { colspan: String(COLUMNS.length - 5) }))) : null);
 }
 
 function byDate(a, b) {

@@ -2,16 +2,20 @@
 
 import { api, getLimits, seg } from "./api.js";
 import {
-  FILE_STATUS_LABELS, KIND_LABELS, REPORT_LABELS, SESSION_STATUS_LABELS, badge, dateTime, fill, h, megabytes, money,
-  sentence,
+  FILE_STATUS_LABELS, KIND_LABELS, REPORT_LABELS, REPORT_ORDER, SESSION_STATUS_LABELS, badge, dateTime, fill, h,
+  megabytes, money, problemSentence, sentence, technicalDetail,
 } from "./format.js";
 import { renderResults } from "./results.js";
 import { exceptionCount, sessionName } from "./sessions.js";
-import { attempt, clearMessage, downloadLink, inform, say, setTitle } from "./ui.js";
+import { attempt, clearMessage, downloadLink, inform, say, setTitle, shownTag } from "./ui.js";
 import { FileUpload, isDuplicate, refusal } from "./upload.js";
 
 const POLL_MS = 1500;
-const STATE_TEXT = { pending: "Not started", active: "In progress", done: "Done", failed: "Failed" };
+const STATE_TEXT = { pending: "Not started yet", active: "Under way", done: "Done", failed: "Stopped" };
+const STEPS = [["upload", "Upload the files"], ["extraction", "Read the files"], ["reconciliation", "Match receipts"]];
+/** Said when the files are up and the page takes over; the session page keeps it true (`progressBanner`). */
+export const READING_MESSAGE = "Files uploaded. Reading them now; this page updates by itself.";
+const PROGRESS = "progress"; // the tag of the message-area sentences that follow the session's state
 // The kinds of change between two reconciliations of a session, most urgent first (GET .../changes).
 const CHANGE_KINDS = [
   ["worse", "Got worse"],
@@ -62,7 +66,7 @@ export function renderSession(main, id, view) {
   const meta = h("p.muted.session-meta");
   const stepper = h("ol.stepper", { "aria-label": "Progress" });
   const overall = h("progress.overall", { max: "1", value: "0", "aria-label": "Overall progress" });
-  const problem = h("p.session-error", { hidden: true });
+  const problem = h("div.session-error", { hidden: true, testid: "session-problem" });
   const warnings = h("div", { testid: "session-warnings", hidden: true });
   const newer = h("section.card", { hidden: true, testid: "newer-receipts", "aria-labelledby": "newer-heading" });
   const changes = h("section.card", { hidden: true, testid: "changes", "aria-labelledby": "changes-heading" });
@@ -89,10 +93,9 @@ export function renderSession(main, id, view) {
       finishBox,
       h("h3", {}, "Files"),
       h("div.table-wrap", { tabindex: "0" }, h(
-        "table.data-table.files-table",
+        "table.data-table.files-table.cards",
         {},
-        h("thead", {}, h("tr", {},
-          ["File", "Kind", "Pages", "Status", "Found", "Problem"].map((t) => h("th", { scope: "col" }, t)))),
+        h("thead", {}, h("tr", {}, FILE_COLUMNS.map((t) => h("th", { scope: "col" }, t)))),
         files,
       ))),
     summary,
@@ -107,7 +110,8 @@ export function renderSession(main, id, view) {
     const name = sessionName(session);
     heading.textContent = name;
     setTitle(`${name} (${SESSION_STATUS_LABELS[session.status] || session.status})`);
-    statusBadge.textContent = session.status;
+    statusBadge.textContent = SESSION_STATUS_LABELS[session.status] || session.status;
+    statusBadge.dataset.status = session.status;
     statusBadge.hidden = false;
     statusBadge.className = `badge badge-${session.status}`;
     meta.textContent = [
@@ -115,7 +119,7 @@ export function renderSession(main, id, view) {
       session.completed ? `completed ${dateTime(session.completed)}` : "",
     ].filter(Boolean).join(" · ");
     const state = phases(session);
-    fill(stepper, [["upload", "Upload"], ["extraction", "Extraction"], ["reconciliation", "Reconciliation"]].map(
+    fill(stepper, STEPS.map(
       ([key, label], i) => h(
         `li.step.step-${state[key]}`,
         { testid: `phase-${key}`, dataset: { state: state[key] }, "aria-current": state[key] === "active" ? "step" : null },
@@ -125,13 +129,17 @@ export function renderSession(main, id, view) {
     ));
     overall.value = session.progress ?? 0;
     overall.hidden = session.status === "completed" || session.status === "failed";
-    problem.hidden = !session.error;
-    problem.textContent = session.error ? sentence(`This session failed: ${session.error}`) : "";
+    problem.hidden = !session.error && !session.problem;
+    fill(problem, problem.hidden ? null : [
+      h("p", {}, session.problem ? `This session stopped. ${problemSentence(session)}`
+        : sentence(`This session stopped: ${session.error}`)),
+      technicalDetail(session, { testid: "session-problem-detail" }),
+    ]);
     showWarnings(session);
     showFinish(session);
     showNewer(session);
     fill(files, (session.files || []).map(fileRow));
-    if (!session.files?.length) files.append(h("tr", {}, h("td.muted", { colspan: "6" }, "No files yet.")));
+    if (!session.files?.length) files.append(h("tr", {}, h("td.muted.empty-cell", { colspan: "6" }, "No files yet.")));
     showSummary(session);
     showDownloads(session);
   };
@@ -232,16 +240,16 @@ export function renderSession(main, id, view) {
     const table = ([kind, label]) => {
       const rows = answer.transactions.filter((t) => t.kind === kind);
       if (!rows.length) return null;
-      const body = h("div.table-wrap", { tabindex: "0" }, h("table.data-table", { testid: `changes-${kind}` },
+      const body = h("div.table-wrap", { tabindex: "0" }, h("table.data-table.cards", { testid: `changes-${kind}` },
         h("thead", {}, h("tr", {}, ["Transaction", "Cardholder", "Merchant", "Amount", "Before", "After"]
           .map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, rows.map((t) => h("tr", { testid: "change-row", dataset: { number: t.transaction_number, kind } },
-          h("th", { scope: "row" }, t.transaction_number),
-          h("td", {}, t.cardholder || ""),
-          h("td", {}, t.merchant),
-          h("td.num", {}, money(t.amount)),
-          h("td", {}, t.before ? badge(t.before) : "—"),
-          h("td", {}, t.after ? badge(t.after) : "—"))))));
+          h("th", { scope: "row", "data-label": "Transaction" }, t.transaction_number),
+          h("td", { "data-label": "Cardholder" }, t.cardholder || ""),
+          h("td", { "data-label": "Merchant" }, t.merchant),
+          h("td.num", { "data-label": "Amount" }, money(t.amount)),
+          h("td", { "data-label": "Before" }, t.before ? badge(t.before) : "—"),
+          h("td", { "data-label": "After" }, t.after ? badge(t.after) : "—"))))));
       // The long "still missing" list is folded away; what moved is open.
       return kind === "still_missing"
         ? h("details", {}, h("summary", {}, `${label} (${rows.length})`), body)
@@ -304,14 +312,22 @@ export function renderSession(main, id, view) {
       ));
   };
 
+  // What clerks use first, as buttons; the full data for other systems last, as a plain link.
   const showDownloads = (session) => {
     downloads.hidden = session.status !== "completed" || !session.reports?.length;
     if (downloads.hidden) return;
+    const rank = (name) => (REPORT_ORDER.includes(name) ? REPORT_ORDER.indexOf(name) : REPORT_ORDER.length - 1);
+    const names = [...session.reports].sort((a, b) => rank(a) - rank(b));
+    const link = (name, cls) => downloadLink(`${base}/reports/${seg(name)}`, REPORT_LABELS[name] || name, name,
+      { testid: `download-${name}`, class: cls });
     fill(downloads,
       h("h2#downloads-heading", {}, "Downloads"),
-      h("div.downloads", { testid: "downloads" }, session.reports.map((name) => downloadLink(
-        `${base}/reports/${seg(name)}`, REPORT_LABELS[name] || name, name, { testid: `download-${name}`, class: "btn btn-secondary" },
-      ))));
+      h("div.downloads", { testid: "downloads" },
+        names.filter((n) => n !== "reconciliation").map((n) => link(n, "btn btn-secondary")),
+        h("a.btn.btn-secondary", { href: `#/sessions/${seg(id)}/print`, testid: "print-link" }, "Print exceptions")),
+      names.includes("reconciliation")
+        ? h("p.downloads-more.small", {}, link("reconciliation", "download-quiet"))
+        : null);
   };
 
   const poll = async () => {
@@ -338,6 +354,7 @@ export function renderSession(main, id, view) {
     }
     if (!view.alive) return;
     show(session);
+    progressBanner(session);
     if (session.status === "open" || session.status === "processing") {
       sawWork = true;
       timer = setTimeout(poll, POLL_MS);
@@ -352,13 +369,57 @@ export function renderSession(main, id, view) {
       results.classList.remove("stale");
       results.inert = false;
       if (!first) inform("The reconciliation is up to date: the tables below show the new results.");
-      else if (sawWork) inform("The reconciliation is ready: the results and reports are below.");
+      else if (sawWork || shownTag() === PROGRESS) readyBanner(session);
     } else if (session.status === "failed") {
       if (timeline.hidden) showTimeline();
       results.classList.remove("stale");
       results.inert = false;
     }
   };
+
+  /** Keep the message area true to the files while the page follows the work: a file that could not be
+   * read is named as soon as it is known, and "reading them now" is never left standing after that. */
+  let lastBanner = "";
+  function progressBanner(session) {
+    if (!sawWork && shownTag() !== PROGRESS) return; // the person opened a session: nothing said about it
+    const files = session.files || [];
+    const failed = files.filter((f) => f.status === "failed");
+    const running = session.status === "open" || session.status === "processing";
+    let text = "";
+    let kind = "info";
+    if (failed.length && (running || session.status === "failed")) {
+      kind = "error";
+      const one = failed[0];
+      const named = failed.length === 1 ? `“${one.name}” could not be read. ${problemSentence(one)}`
+        : `${failed.length} files could not be read: ${failed.map((f) => `“${f.name}”`).join(", ")}. See the Problem column below.`;
+      text = running ? `${named} The other files are still being worked on.`
+        : `${named} Start a new session with the card statement and the receipt images report.`;
+    } else if (session.status === "failed") {
+      kind = "error";
+      text = session.problem ? `This session stopped. ${problemSentence(session)}` : sentence(`This session stopped: ${session.error || "see below"}`);
+    } else if (session.status === "processing") {
+      text = phases(session).extraction === "done"
+        ? "The files are read. Matching receipts to transactions now; this page updates by itself."
+        : READING_MESSAGE;
+    } else {
+      return; // completed (said by readyBanner) or open and waiting for the person
+    }
+    if (text === lastBanner) return;
+    lastBanner = text;
+    say(text, kind, PROGRESS);
+  }
+
+  /** The session this page followed is done: say so, and name any file left out. */
+  function readyBanner(session) {
+    const notRead = (session.files || []).filter((f) => f.status === "failed");
+    if (notRead.length) {
+      say(`The reconciliation is ready, but ${notRead.length === 1 ? `“${notRead[0].name}” could not be read and is`
+        : `${notRead.length} files could not be read and are`} left out: the results and reports below do not include it.`,
+      "error", PROGRESS);
+    } else {
+      say("The reconciliation is ready: the results and reports are below.", "info", PROGRESS);
+    }
+  }
 
   /** Where the finished session spent its time: each step, when it began (after the session was
    * opened) and how long it took. */
@@ -377,13 +438,13 @@ export function renderSession(main, id, view) {
       h("p.muted", {}, answer.seconds != null
         ? `From opening the session to its reports: ${seconds(answer.seconds)}.`
         : "Still under way."),
-      h("div.table-wrap", { tabindex: "0" }, h("table.data-table.timeline-table", {},
+      h("div.table-wrap", { tabindex: "0" }, h("table.data-table.timeline-table.cards", {},
         h("thead", {}, h("tr", {}, ["Step", "File", "Began after", "Took"].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, answer.entries.map((entry) => h("tr", { testid: "timeline-row", dataset: { step: entry.step } },
-          h("th", { scope: "row" }, TIMELINE_STEPS[entry.step] || entry.step),
-          h("td", {}, entry.file || ""),
-          h("td.num", {}, seconds((Date.parse(entry.started) - start) / 1000)),
-          h("td.num", {}, seconds(entry.seconds)),
+          h("th", { scope: "row", "data-label": "Step" }, TIMELINE_STEPS[entry.step] || entry.step),
+          h("td", { "data-label": "File" }, entry.file || ""),
+          h("td.num", { "data-label": "Began after" }, seconds((Date.parse(entry.started) - start) / 1000)),
+          h("td.num", { "data-label": "Took" }, seconds(entry.seconds)),
         ))),
       )));
     timeline.hidden = false;
@@ -412,6 +473,17 @@ function reading(file) {
     ` page ${count(file.pages_read)} of ${count(file.pages)}`);
 }
 
+const FILE_COLUMNS = ["File", "Kind", "Pages", "Status", "Found", "Problem"];
+
+/** What went wrong with a file: a sentence to act on, the technical detail one click away. */
+function fileProblem(file) {
+  if (!file.error && !file.problem) return "—";
+  return [
+    h("span.file-error", { testid: "file-error" }, problemSentence(file)),
+    technicalDetail(file, { testid: "file-error-detail" }),
+  ];
+}
+
 function fileRow(file) {
   const found = [
     file.transactions != null ? `${file.transactions} transactions` : "",
@@ -420,12 +492,12 @@ function fileRow(file) {
     file.warnings ? `${file.warnings} warnings` : "",
   ].filter(Boolean).join(", ");
   return h("tr", { testid: "file-row", dataset: { name: file.name, status: file.status } },
-    h("th.file-name", { scope: "row" }, file.name),
-    h("td", {}, KIND_LABELS[file.kind] || "—"),
-    h("td.num", {}, file.pages ?? "—"),
-    h("td", {}, badge(FILE_STATUS_LABELS[file.status] || file.status, `file-${file.status}`),
+    h("th.file-name", { scope: "row", "data-label": "File" }, file.name),
+    h("td", { "data-label": "Kind" }, KIND_LABELS[file.kind] || "—"),
+    h("td.num", { "data-label": "Pages" }, file.pages ?? "—"),
+    h("td", { "data-label": "Status" }, badge(FILE_STATUS_LABELS[file.status] || file.status, `file-${file.status}`),
       reading(file)),
-    h("td", {}, found || "—"),
-    h("td", {}, file.error ? h("span.file-error", { testid: "file-error" }, sentence(file.error)) : ""),
+    h("td", { "data-label": "Found" }, found || "—"),
+    h("td", { "data-label": "Problem" }, fileProblem(file)),
   );
 }

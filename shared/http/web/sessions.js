@@ -1,8 +1,9 @@
 // The list of sessions: newest first, a page at a time ("Show older sessions"), filter by status
-// and name among those shown, rename in place, delete after a confirm step.
+// and name among those shown, rename in place, delete after a confirm step (a dialog naming the session,
+// so the question never pushes the name out of view, whatever the width).
 
 import { api, seg } from "./api.js";
-import { SESSION_STATUS_LABELS, badge, dateTime, fill, h } from "./format.js";
+import { SESSION_STATUS_LABELS, dateTime, fill, h, sessionBadge } from "./format.js";
 import { attempt, inform } from "./ui.js";
 
 const REFRESH_MS = 5000;
@@ -37,7 +38,7 @@ export function renderSessionList(main, view) {
     id: "text-filter", type: "search", testid: "text-filter", value: filters.text, autocomplete: "off", placeholder: "Part of a name",
   });
   const table = h(
-    "table.data-table",
+    "table.data-table.sessions-table.cards",
     { testid: "sessions-table" },
     h("caption.visually-hidden", {}, "Sessions, newest first"),
     h("thead", {}, h("tr", {},
@@ -96,9 +97,9 @@ export function renderSessionList(main, view) {
 
   const row = (session) => {
     const tr = h("tr", { testid: "session-row", dataset: { id: session.id, status: session.status } });
-    const nameCell = h("td.name-cell");
-    const actions = h("td.row-actions");
-    const count = (n) => h("td.num", {}, n ?? "—");
+    const nameCell = h("td.name-cell", { "data-label": "Name" });
+    const actions = h("td.row-actions", { "data-label": "Actions" });
+    const count = (n, label) => h("td.num", { "data-label": label }, n ?? "—");
     const showName = () => fill(nameCell, h("a", { href: `#/sessions/${encodeURIComponent(session.id)}` }, sessionName(session)));
     const showActions = () => fill(
       actions,
@@ -142,21 +143,33 @@ export function renderSessionList(main, view) {
       input.select();
     }
 
+    // A modal dialog: the row and its table keep their width, and the question names the session.
     function askDelete() {
       editing = session.id;
-      const cancel = h("button.btn-link", { type: "button", onclick: () => { done(); actions.querySelector('[data-testid="delete-button"]')?.focus(); } }, "Cancel");
-      fill(
-        actions,
-        h("span.confirm-text", {}, "Delete it and its reports?"),
-        h("button.btn.btn-danger.btn-small", { type: "button", testid: "confirm-delete", onclick: remove }, "Yes, delete"),
-        cancel,
-      );
-      cancel.focus();
+      const name = sessionName(session);
+      const dialog = h("dialog.confirm-dialog", { testid: "delete-dialog", "aria-labelledby": "delete-question" },
+        h("p#delete-question.confirm-question", { testid: "delete-question" },
+          "Delete ", h("strong.confirm-name", {}, `“${name}”`), " and its reports?"),
+        h("p.muted.small", {}, "The files, the results and every report of this session are removed. This cannot be undone."),
+        h("div.actions", {},
+          h("button.btn.btn-danger", { type: "button", testid: "confirm-delete", onclick: () => remove(dialog) }, "Yes, delete"),
+          h("button.btn.btn-secondary", { type: "button", testid: "cancel-delete", onclick: () => dialog.close() }, "Cancel")));
+      dialog.addEventListener("close", () => {
+        dialog.remove();
+        if (editing !== session.id) return; // deleted
+        done();
+        actions.querySelector('[data-testid="delete-button"]')?.focus();
+      });
+      document.body.append(dialog);
+      dialog.showModal();
+      dialog.querySelector('[data-testid="cancel-delete"]').focus(); // the safe answer first
     }
 
-    async function remove() {
+    async function remove(dialog) {
       const answer = await attempt(() => api("DELETE", `/api/sessions/${seg(session.id)}`));
-      if (!answer) return;
+      if (!answer) { dialog.close(); return; }
+      editing = null;
+      dialog.close();
       editing = null;
       sessions = sessions.filter((s) => s !== session);
       render();
@@ -168,11 +181,11 @@ export function renderSessionList(main, view) {
     showActions();
     tr.append(
       nameCell,
-      h("td.nowrap", {}, dateTime(session.created)),
-      h("td", {}, badge(SESSION_STATUS_LABELS[session.status] || session.status, session.status)),
-      count(session.summary?.transactions),
-      count(session.summary?.expenses),
-      count(exceptionCount(session.summary)),
+      h("td.nowrap", { "data-label": "Created" }, dateTime(session.created)),
+      h("td", { "data-label": "Status" }, sessionBadge(session.status)),
+      count(session.summary?.transactions, "Transactions"),
+      count(session.summary?.expenses, "Expenses"),
+      count(exceptionCount(session.summary), "Exceptions"),
       actions,
     );
     return tr;

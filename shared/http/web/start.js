@@ -3,6 +3,7 @@
 
 import { api, getLimits, seg } from "./api.js";
 import { fill, h, megabytes, today } from "./format.js";
+import { READING_MESSAGE } from "./session.js";
 import { renderSessionList } from "./sessions.js";
 import { attempt, clearMessage, flash, say, setTitle } from "./ui.js";
 import { FileUpload, isDuplicate, refusal } from "./upload.js";
@@ -17,6 +18,7 @@ class Item {
     this.file = file;
     this.phase = "checking"; // checking | refused | ready | uploading | uploaded | failed | duplicate
     this.message = "";
+    this.detail = ""; // the technical side of `message`, one click away
     this.sent = 0;
     this.upload = null;
     this.twin = null; // {id, name} of the session already holding this file (phase "duplicate")
@@ -184,7 +186,9 @@ function itemRow(item, render) {
   const row = h("li.file-row", { testid: "file-row", dataset: { name: item.file.name, phase: item.phase } });
   const status = item.phase === "duplicate" ? duplicateOffer(item, render)
     : item.phase === "refused" || item.phase === "failed"
-    ? h("p.file-error", { testid: "file-error" }, item.message)
+    ? h("div.file-problem", {}, h("p.file-error", { testid: "file-error" }, item.message),
+      item.detail ? h("details.tech-detail", { testid: "file-error-detail" },
+        h("summary", {}, "Technical detail"), h("p.tech-text", {}, item.detail)) : null)
     : h("p.file-state.muted", {}, item.phase === "uploading"
       ? `Uploading… ${megabytes(item.sent)} of ${megabytes(item.file.size)}`
       : PHASE_TEXT[item.phase]);
@@ -241,6 +245,7 @@ function showProgress(item) {
 async function sendOne(item, render) {
   item.phase = "uploading";
   item.message = "";
+  item.detail = "";
   render();
   try {
     if (!item.upload) {
@@ -262,6 +267,7 @@ async function sendOne(item, render) {
     } else {
       item.phase = "failed";
       item.message = error.message || "The upload failed. Try again.";
+      item.detail = error.detail || (error.status ? `HTTP ${error.status} ${error.code || ""}` : "");
       if (item.upload?.direct) item.upload = null; // the direct path starts over
     }
   }
@@ -332,6 +338,6 @@ async function finishIfReady(render) {
   state.items = [];
   state.sessionId = null;
   state.name = "";
-  flash("Files uploaded. Reading them now; this page updates by itself.");
+  flash(READING_MESSAGE, "info", "progress");
   location.hash = `#/sessions/${encodeURIComponent(id)}`;
 }

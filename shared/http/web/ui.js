@@ -7,9 +7,11 @@ const PRODUCT = "Credit Card Processor";
 
 const area = () => document.querySelector('[data-testid="alert"]');
 
-/** Show one sentence in the message area; `kind` is "error" or "info". */
-export function say(message, kind = "error") {
+/** Show one sentence in the message area; `kind` is "error" or "info". `tag` names what the sentence
+ * is about, so a view can later replace it when it is no longer true (see `shownTag`). */
+export function say(message, kind = "error", tag = "") {
   const text = message instanceof Error ? message.message : String(message);
+  area().dataset.tag = tag;
   fill(
     area(),
     h(
@@ -26,6 +28,13 @@ export const inform = (message) => say(message, "info");
 
 export function clearMessage() {
   area().replaceChildren();
+  area().dataset.tag = "";
+}
+
+/** The tag of the sentence on show ("" for none or an untagged one). */
+export function shownTag() {
+  const el = area();
+  return el.childElementCount ? el.dataset.tag || "" : "";
 }
 
 /** Run an async action; a failure becomes a message (a 401 also opens the key form). */
@@ -47,13 +56,13 @@ export function setTitle(where) {
 let pending = null;
 
 /** A message for the next view (navigation clears the message area first). */
-export function flash(message, kind = "info") {
-  pending = { message, kind };
+export function flash(message, kind = "info", tag = "") {
+  pending = { message, kind, tag };
 }
 
 /** Show the message `flash` kept, if any. */
 export function showFlash() {
-  if (pending) say(pending.message, pending.kind);
+  if (pending) say(pending.message, pending.kind, pending.tag);
   pending = null;
 }
 

@@ -28,6 +28,12 @@ export async function refusal(file, limits) {
   return null;
 }
 
+/** An error with its technical detail kept apart from the sentence the person reads (`error.detail`). */
+function withDetail(error, detail) {
+  error.detail = detail.trim();
+  return error;
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const retryable = (status) => status === 0 || status === 408 || status === 429 || status >= 500;
 
@@ -207,21 +213,24 @@ export class FileUpload {
       xhr.open("PUT", url);
       for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
       xhr.upload.onprogress = (event) => onProgress(event.loaded);
-      xhr.onerror = () => reject(new ApiError(
+      xhr.onerror = () => reject(withDetail(new ApiError(
         "The connection to storage was lost. Press Resume to continue where the upload stopped.",
-      ));
+      ), "PUT to blob storage: network error (no answer)"));
       xhr.ontimeout = xhr.onerror;
       xhr.onload = () => {
         if (xhr.status >= 200 && xhr.status < 300) {
           resolve();
         } else if (xhr.status === 403) {
           this.target = null; // the link expired or was refused: the next try asks for a new one
-          reject(new ApiError("The upload link ran out or was refused. Press Resume to continue where the upload stopped.", { status: 403 }));
+          reject(withDetail(new ApiError(
+            "The upload link ran out or was refused. Press Resume to continue where the upload stopped.",
+            { status: 403 },
+          ), `PUT to blob storage: HTTP 403 ${xhr.responseText.slice(0, 200)}`));
         } else {
-          reject(new ApiError(
-            `Storage refused part of the file (status ${xhr.status}). Press Resume to try again.`,
+          reject(withDetail(new ApiError(
+            "Storage did not take part of the file. Press Resume to try again.",
             { status: xhr.status },
-          ));
+          ), `PUT to blob storage: HTTP ${xhr.status} ${xhr.responseText.slice(0, 200)}`));
         }
       };
       xhr.send(body);
