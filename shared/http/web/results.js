@@ -1,7 +1,8 @@
 // A completed session's results: money totals, exceptions with their follow-up, unmatched expenses,
-// unresolved names (with aliases), checks. People are shown by the name the server says people read.
+// unresolved names (with aliases), checks, and a bar that jumps between them. People are shown by the
+// name the server says people read. The two long tables come a page at a time (table.js).
 
-import { api, seg } from "./api.js";
+import { ApiError, accessKey, api, hasAccessKey, seg } from "./api.js";
 import {
   FOLLOW_UP_LABELS, FOLLOW_UP_STATES, RECONCILIATION_STATUSES, badge, day, dollars, fill, followUpWho, h,
   maskedCard, money, sentence,
@@ -9,12 +10,18 @@ import {
 import { attempt, downloadLink } from "./ui.js";
 import { unresolvedSection } from "./aliases.js";
 import { pvaultNote } from "./pvault.js";
+import { count, pagedTable, tableState } from "./table.js";
 
-// Table settings survive a reload of the results (after an alias), per session.
+// Filters, searches, sort and page survive a reload of the results (after an alias), per session.
 const settings = new Map();
 
 function tableSettings(id) {
-  if (!settings.has(id)) settings.set(id, { showAll: false, employee: "", status: "", sort: "date", dir: 1 });
+  if (!settings.has(id)) {
+    settings.set(id, {
+      showAll: false, employee: "", status: "",
+      exceptions: tableState({ sort: "date" }), unmatched: tableState({ sort: "date" }),
+    });
+  }
   return settings.get(id);
 }
 
@@ -24,6 +31,7 @@ export async function renderResults(container, session, view, { reconcile }) {
   if (!data || !view.alive) return;
   const cardholders = [...new Set(data.transactions.map((t) => t.transaction.cardholder).filter(Boolean))].sort();
   data.follow_up = data.follow_up || {};
+  const opts = tableSettings(session.id);
   const totals = h("section.card.totals-section", { "aria-labelledby": "totals-heading", testid: "totals" });
   const showTotals = (fresh) => fill(totals, totalsContent(fresh));
   showTotals(data);
@@ -32,15 +40,46 @@ export async function renderResults(container, session, view, { reconcile }) {
     const fresh = await attempt(() => api("GET", `${base}/transactions`));
     if (fresh && view.alive) showTotals(fresh);
   };
+  const pvault = pvaultNote(data);
+  pvault.id = "pvault-note";
+  const sections = {
+    exceptions: exceptionsSection(data, opts, base, { sessionId: session.id, refreshTotals }),
+    unmatched: unmatchedSection(data.unmatched_expenses || [], opts.unmatched),
+    unresolved: unresolvedSection(data.unresolved_names || [], cardholders, reconcile),
+    checks: checksSection(data.checks || [], data.warnings || []),
+  };
+  const heading = (section) => section?.querySelector("h2");
   fill(
     container,
+    jumpBar([
+      ["Money", totals.querySelector("h2")],
+      ["pVault import", pvault.hidden ? null : pvault],
+      ["Exceptions", heading(sections.exceptions)],
+      ["Unmatched expenses", heading(sections.unmatched)],
+      ["Unresolved names", heading(sections.unresolved)],
+      ["Checks", heading(sections.checks)],
+    ]),
     totals,
-    pvaultNote(data),
-    exceptionsSection(data, tableSettings(session.id), base, { sessionId: session.id, refreshTotals }),
-    unmatchedSection(data.unmatched_expenses || []),
-    unresolvedSection(data.unresolved_names || [], cardholders, reconcile),
-    checksSection(data.checks || [], data.warnings || []),
+    pvault,
+    Object.values(sections),
   );
+}
+
+/** Links to each part of the results: from a long table to the alias field in a few presses. */
+function jumpBar(targets) {
+  const links = targets.filter(([, target]) => target && target.id).map(([label, target]) => {
+    // The hash holds the route: the link moves focus instead of following its href.
+    const link = h("a", { href: `#${target.id}` }, label);
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      const now = document.getElementById(target.id) || target; // the money is drawn again on a change
+      if (!now.hasAttribute("tabindex")) now.setAttribute("tabindex", "-1");
+      now.focus();
+    });
+    return h("li", {}, link);
+  });
+  return h("nav.jump-bar.no-print", { "aria-label": "Jump to", testid: "jump-bar" },
+    h("span.jump-title", { "aria-hidden": "true" }, "Jump to"), h("ul", {}, links));
 }
 
 /** The name people read for a cardholder as the statement prints it. */
@@ -49,6 +88,8 @@ function personOf(data, holder) {
 }
 
 // -- money ---------------------------------------------------------------------------------------
+const EMPLOYEE_MONEY = ["Employee", "Card total", "Exceptions", "Waived", "Still to chase"];
+
 function totalsContent(data) {
   const t = data.totals;
   if (!t) return null;
@@ -70,20 +111,14 @@ function totalsContent(data) {
         h("tbody", {}, RECONCILIATION_STATUSES.filter((s) => t.statuses[s]).map((s) => h("tr", { testid: "total-status", dataset: { status: s } },
           h("th", { scope: "row" }, badge(s)), money2(t.statuses[s])))),
         h("tfoot", {}, h("tr", {}, h("th", { scope: "row" }, "Total"), money2(t.all))))),
-      h("div.table-wrap", { tabindex: "0" }, h("table.data-table", { testid: "totals-employees" },
+      h("div.table-wrap", { tabindex: "0" }, h("table.data-table.cards", { testid: "totals-employees" },
         h("caption.visually-hidden", {}, "Money per employee"),
-        h("thead", {}, h("tr", {},
-          h("th", { scope: "col" }, "Employee"),
-          h("th.num", { scope: "col" }, "Card total"),
-          h("th.num", { scope: "col" }, "Exceptions"),
-          h("th.num", { scope: "col" }, "Waived"),
-          h("th.num", { scope: "col" }, "Still to chase"))),
+        h("thead", {}, h("tr", {}, EMPLOYEE_MONEY.map((label, i) => h(i ? "th.num" : "th", { scope: "col" }, label)))),
         h("tbody", {}, employees.map(([holder, e]) => h("tr", { testid: "total-employee", dataset: { cardholder: holder } },
           h("th", { scope: "row" }, e.name || holder || "—"),
-          h("td.num.nowrap", {}, dollars(e.all.amount)),
-          h("td.num.nowrap", {}, dollars(e.exceptions.amount)),
-          h("td.num.nowrap", {}, dollars(e.waived.amount)),
-          h("td.num.nowrap", {}, dollars(e.to_chase.amount)))))))),
+          [e.all, e.exceptions, e.waived, e.to_chase].map((m, i) => h("td.num.nowrap", {
+            dataset: { label: EMPLOYEE_MONEY[i + 1] },
+          }, dollars(m.amount))))))))),
   ];
 }
 
@@ -93,16 +128,47 @@ function exceptionsSection(data, opts, base, { sessionId, refreshTotals }) {
   const exceptions = all.filter((t) => t.status !== "Complete");
   const employees = [...new Set(all.map((t) => t.transaction.cardholder).filter(Boolean))]
     .sort((a, b) => personOf(data, a).localeCompare(personOf(data, b)));
-  const body = h("tbody");
-  const shownNote = h("p.muted.small", { "aria-live": "polite" });
   const employeeSelect = h("select", { id: "employee-filter", testid: "employee-filter" },
     h("option", { value: "" }, "All employees"),
     employees.map((e) => h("option", { value: e, selected: opts.employee === e }, personOf(data, e))));
   const statusSelect = h("select", { id: "exception-status-filter", testid: "exception-status-filter" });
   const showAll = h("input", { id: "show-all", type: "checkbox", testid: "show-all", checked: opts.showAll });
-  const sortButton = (key, label) => h("button.sort", { type: "button", testid: `sort-${key}` }, label, h("span.sort-mark", { "aria-hidden": "true" }));
-  const dateTh = h("th", { scope: "col" }, sortButton("date", "Date"));
-  const amountTh = h("th.num", { scope: "col" }, sortButton("amount", "Amount"));
+  const title = h("span");
+  const shownCount = h("span.count", { testid: "count-exceptions" });
+  const viewer = receiptViewer(base);
+  const followUpState = (item) => (data.follow_up[item.transaction.transaction_number] || { state: "open" }).state;
+  const t = (item) => item.transaction;
+
+  const table = pagedTable({
+    id: "exceptions",
+    label: "Exceptions",
+    caption: "Exceptions; each column heading sorts the table",
+    testid: "exceptions-table",
+    tableClass: "exceptions",
+    rowTestid: "exception-row",
+    columns: [
+      { key: "date", label: "Date", sort: (i) => `${t(i).transaction_date} ${t(i).transaction_number}` },
+      { key: "employee", label: "Employee", sort: (i) => personOf(data, t(i).cardholder) },
+      { key: "card", label: "Card", sort: (i) => t(i).card_last4 || "" },
+      { key: "merchant", label: "Merchant", sort: (i) => t(i).merchant || "" },
+      { key: "amount", label: "Amount", num: true, sort: (i) => Number(t(i).net) },
+      { key: "status", label: "Status", sort: (i) => RECONCILIATION_STATUSES.indexOf(i.status) },
+      { key: "match", label: "Match", sort: (i) => i.match_confidence ?? (i.evidence ? i.evidence.score : -1) },
+      { key: "receipt", label: "Receipt", sort: receiptKind },
+      { key: "follow-up", label: "Follow-up", sort: (i) => FOLLOW_UP_STATES.indexOf(followUpState(i)) },
+    ],
+    items: opts.showAll ? all : exceptions,
+    noun: nounOf(opts.showAll),
+    state: opts.exceptions,
+    searchLabel: "Search merchant, amount or employee",
+    search: (i) => [t(i).merchant, t(i).city, personOf(data, t(i).cardholder), t(i).cardholder, t(i).employee_id,
+      i.expense?.merchant, i.expense?.employee_name].join(" "),
+    amounts: (i) => [t(i).net],
+    filter: (i) => (!opts.employee || t(i).cardholder === opts.employee) && (!opts.status || i.status === opts.status),
+    emptyText: "Every transaction is complete: there are no exceptions.",
+    row: (item) => exceptionRow(item, base, data, refreshTotals, viewer),
+    onRender: () => viewer.close({ restore: false }),
+  });
 
   const statusOptions = () => {
     const choices = RECONCILIATION_STATUSES.filter((s) => opts.showAll || s !== "Complete");
@@ -110,40 +176,24 @@ function exceptionsSection(data, opts, base, { sessionId, refreshTotals }) {
     fill(statusSelect, h("option", { value: "" }, "All statuses"),
       choices.map((s) => h("option", { value: s, selected: opts.status === s }, s)));
   };
-
-  const render = () => {
-    const source = opts.showAll ? all : exceptions;
-    const rows = source
-      .filter((t) => (!opts.employee || t.transaction.cardholder === opts.employee) && (!opts.status || t.status === opts.status))
-      .sort((a, b) => opts.dir * compare(a, b, opts.sort));
-    fill(body, rows.map((t) => exceptionRow(t, base, data, refreshTotals)));
-    if (!rows.length) {
-      body.append(h("tr", {}, h("td.empty-cell", { colspan: "9" },
-        source.length ? "No transactions match these filters." : "Every transaction is complete: there are no exceptions.")));
-    }
-    shownNote.textContent = `Showing ${rows.length} of ${source.length} ${opts.showAll ? "transactions" : "exceptions"}.`;
-    for (const [th, key] of [[dateTh, "date"], [amountTh, "amount"]]) {
-      const sorted = opts.sort === key;
-      th.setAttribute("aria-sort", sorted ? (opts.dir > 0 ? "ascending" : "descending") : "none");
-      th.querySelector(".sort-mark").textContent = sorted ? (opts.dir > 0 ? " ▲" : " ▼") : " ↕";
-    }
+  // The heading says what the table holds: the exceptions, or with "Show all" every transaction.
+  const headline = () => {
+    title.textContent = opts.showAll ? "All transactions " : "Exceptions ";
+    shownCount.textContent = count((opts.showAll ? all : exceptions).length);
   };
-
-  for (const [th, key] of [[dateTh, "date"], [amountTh, "amount"]]) {
-    th.querySelector("button").addEventListener("click", () => {
-      opts.dir = opts.sort === key ? -opts.dir : 1;
-      opts.sort = key;
-      render();
-    });
-  }
-  employeeSelect.addEventListener("change", () => { opts.employee = employeeSelect.value; render(); });
-  statusSelect.addEventListener("change", () => { opts.status = statusSelect.value; render(); });
-  showAll.addEventListener("change", () => { opts.showAll = showAll.checked; statusOptions(); render(); });
+  employeeSelect.addEventListener("change", () => { opts.employee = employeeSelect.value; table.refresh(); });
+  statusSelect.addEventListener("change", () => { opts.status = statusSelect.value; table.refresh(); });
+  showAll.addEventListener("change", () => {
+    opts.showAll = showAll.checked;
+    statusOptions();
+    headline();
+    table.setItems(opts.showAll ? all : exceptions, nounOf(opts.showAll));
+  });
   statusOptions();
-  render();
+  headline();
 
   return h("section.card", { "aria-labelledby": "exceptions-heading" },
-    h("h2#exceptions-heading", {}, "Exceptions ", h("span.count", { testid: "count-exceptions" }, String(exceptions.length))),
+    h("h2#exceptions-heading", {}, title, shownCount),
     h("p.muted", {}, "Transactions that are not Complete: a receipt, the coding or the whole expense is missing. "
       + "Record where each one stands; it is kept when the session is reconciled again."),
     h("div.actions.follow-up-actions", {},
@@ -152,38 +202,31 @@ function exceptionsSection(data, opts, base, { sessionId, refreshTotals }) {
         testid: "download-workbook-now", class: "btn btn-secondary",
       })),
     h("div.filters", {},
+      table.searchField,
       h("div.field", {}, h("label", { for: "employee-filter" }, "Employee"), employeeSelect),
       h("div.field", {}, h("label", { for: "exception-status-filter" }, "Status"), statusSelect),
       h("div.field.check", {}, showAll, h("label", { for: "show-all" }, "Show all transactions"))),
-    shownNote,
-    h("div.table-wrap", { tabindex: "0" }, h("table.data-table.exceptions", { testid: "exceptions-table" },
-      h("caption.visually-hidden", {}, "Exceptions; the Date and Amount headings sort the table"),
-      h("thead", {}, h("tr", {},
-        dateTh,
-        h("th", { scope: "col" }, "Employee"),
-        h("th", { scope: "col" }, "Card"),
-        h("th", { scope: "col" }, "Merchant"),
-        amountTh,
-        h("th", { scope: "col" }, "Status"),
-        h("th", { scope: "col" }, "Match"),
-        h("th", { scope: "col" }, "Receipt"),
-        h("th", { scope: "col" }, "Follow-up"))),
-      body)),
+    table.note,
+    table.wrap,
+    table.pager,
   );
 }
 
-function compare(a, b, key) {
-  if (key === "amount") return Number(a.transaction.net) - Number(b.transaction.net);
-  return String(a.transaction.transaction_date).localeCompare(String(b.transaction.transaction_date))
-    || String(a.transaction.transaction_number).localeCompare(String(b.transaction.transaction_number), undefined, { numeric: true });
+const nounOf = (showAll) => (showAll ? ["transaction", "transactions"] : ["exception", "exceptions"]);
+
+/** 2 a receipt image, 1 the expense form alone, 0 no PDF: the Receipt column's sort and its words. */
+function receiptKind(item) {
+  if (!item.receipt_pdf) return 0;
+  // Until the server says (`receipt_image`), a status missing its receipt has the form alone.
+  const image = item.receipt_image ?? !/Receipt|Both/.test(item.status);
+  return image ? 2 : 1;
 }
 
-function exceptionRow(item, base, data, refreshTotals) {
+function exceptionRow(item, base, data, refreshTotals, viewer) {
   const t = item.transaction;
   const place = [t.city, t.state].filter(Boolean).join(", ");
   const followUp = data.follow_up[t.transaction_number];
   return h("tr", {
-    testid: "exception-row",
     dataset: { status: item.status, transaction: t.transaction_number, followUp: followUp?.state || "" },
   },
     h("td.nowrap", {}, day(t.transaction_date)),
@@ -192,14 +235,93 @@ function exceptionRow(item, base, data, refreshTotals) {
     h("td", {}, t.merchant, place ? h("span.sub.muted", {}, place) : null),
     h("td.num.nowrap", {}, money(t.net)),
     h("td", {}, badge(item.status)),
-    h("td.evidence-cell", {}, evidence(item)),
-    h("td", {}, item.receipt_pdf
-      ? downloadLink(`${base}/reports/receipts/${seg(item.receipt_pdf)}`, "Receipt PDF", item.receipt_pdf, {
-        testid: "receipt-link", class: "nowrap", "aria-label": `Receipt PDF for transaction ${t.transaction_number}`,
-      })
-      : h("span.muted", {}, "None")),
+    h("td.evidence-cell", {}, evidence(item, data)),
+    h("td", {}, receiptCell(item, viewer)),
     item.status === "Complete" ? h("td", {}, h("span.muted", {}, "—")) : followUpCell(item, base, data, refreshTotals),
   );
+}
+
+function receiptCell(item, viewer) {
+  const kind = receiptKind(item);
+  const number = item.transaction.transaction_number;
+  if (!kind) return h("span.muted", {}, "None");
+  const open = (testid, label, named) => {
+    const button = h("button.btn-link.receipt-open", {
+      type: "button", testid, "aria-expanded": "false", "aria-label": `${named} of transaction ${number}`,
+    }, label);
+    button.addEventListener("click", () => viewer.show(item, button, kind === 2 ? "Receipt" : "Expense form"));
+    return button;
+  };
+  if (kind === 2) return open("receipt-view", "Receipt", "Receipt");
+  return [h("span.muted.small", { testid: "receipt-none" }, "Expense form, no receipt image"),
+    h("span.sub", {}, open("expense-form-view", "View expense form", "View expense form"))];
+}
+
+// -- the receipt viewer --------------------------------------------------------------------------
+/** One receipt shown at a time, in a row under its transaction; Escape or Close put focus back. */
+function receiptViewer(base) {
+  let shown = null; // {row, button, blobUrl}
+  const close = ({ restore = true } = {}) => {
+    if (!shown) return;
+    const { row, button, blobUrl } = shown;
+    shown = null;
+    row.remove();
+    button.setAttribute("aria-expanded", "false");
+    if (blobUrl) URL.revokeObjectURL(blobUrl);
+    if (restore && button.isConnected) button.focus();
+  };
+  const show = async (item, button, what) => {
+    const again = shown?.button === button;
+    close({ restore: again });
+    if (again) return; // a second click closes it
+    const t = item.transaction;
+    const title = `${what} for ${t.merchant}, ${day(t.transaction_date)}, ${dollars(t.net)}`;
+    const path = `${base}/reports/receipts/${seg(item.receipt_pdf)}`;
+    const headingId = `receipt-heading-${String(t.transaction_number).replace(/[^\w-]/g, "_")}`;
+    const frame = h("iframe.receipt-frame", { title: `${title}, PDF`, testid: "receipt-frame" });
+    const closeButton = h("button.btn.btn-secondary.btn-small", { type: "button", testid: "receipt-close" }, "Close");
+    const panel = h("section.receipt-viewer", { testid: "receipt-viewer", tabindex: "-1", "aria-labelledby": headingId },
+      h("div.receipt-head", {},
+        h("h3", { id: headingId }, title),
+        h("div.receipt-actions", {},
+          downloadLink(path, "Download", item.receipt_pdf, { testid: "receipt-download", class: "btn btn-secondary btn-small" }),
+          closeButton)),
+      frame);
+    const owner = button.closest("tr");
+    const row = h("tr.receipt-row", {}, h("td", { colspan: String(owner.cells.length) }, panel));
+    owner.after(row);
+    const mine = { row, button, blobUrl: "" };
+    shown = mine;
+    button.setAttribute("aria-expanded", "true");
+    closeButton.addEventListener("click", () => close());
+    panel.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape") return;
+      event.preventDefault();
+      close();
+    });
+    panel.focus();
+    if (!hasAccessKey()) {
+      frame.src = `${path}?inline=1`;
+      return;
+    }
+    // With a key, the PDF comes with the key in a header (never in a URL) and shows from a blob: URL.
+    const pdf = await attempt(() => pdfWithKey(`${path}?inline=1`));
+    if (!pdf || shown !== mine) return;
+    mine.blobUrl = URL.createObjectURL(pdf);
+    frame.src = mine.blobUrl;
+  };
+  return { show, close };
+}
+
+async function pdfWithKey(path) {
+  let response;
+  try {
+    response = await fetch(path, { headers: { "x-functions-key": accessKey() } });
+  } catch {
+    throw new ApiError("The receipt could not be loaded: the server could not be reached.");
+  }
+  if (!response.ok) throw new ApiError(`The receipt could not be loaded (status ${response.status}).`);
+  return new Blob([await response.blob()], { type: "application/pdf" });
 }
 
 // One exception's follow-up: its state and note, saved together; who set them and when.
@@ -230,25 +352,41 @@ function followUpCell(item, base, data, refreshTotals) {
   return h("td.follow-up-cell", {}, form, who);
 }
 
-function evidence(item) {
+// The match in words: the server's (`match_words`, `match_confidence`); worked out here only until it
+// sends them. Merchant spellings this alike (0–100) read as "similar".
+const SIMILAR_MERCHANT = 80;
+
+function daysApart(offset, after = "after", before = "before") {
+  const n = Math.abs(offset);
+  if (!n) return "same day";
+  return `${n} day${n === 1 ? "" : "s"} ${offset > 0 ? after : before}`;
+}
+
+function fallbackWords(e) {
+  const person = e.via_alias ? "same person (through an alias)" : "same person";
+  const merchant = e.merchant_similarity >= SIMILAR_MERCHANT ? "similar merchant" : "different merchant";
+  return `Match: ${person}, same amount, ${daysApart(e.date_offset_days, "apart", "apart")}, ${merchant}`;
+}
+
+function evidence(item, data) {
   const e = item.evidence;
   const x = item.expense;
   const note = item.note ? h("p.note", {}, sentence(item.note)) : null;
   if (!e) return [h("span.muted", {}, x ? "Matched" : "No matching expense"), note];
-  const offset = e.date_offset_days === 0 ? "same day"
-    : `${Math.abs(e.date_offset_days)} day${Math.abs(e.date_offset_days) === 1 ? "" : "s"} ${e.date_offset_days > 0 ? "after" : "before"}`;
+  const similarity = Math.round(e.merchant_similarity);
+  const confidence = item.match_confidence;
   const facts = [
-    ["Expense", x ? [x.expense_id, x.purpose].filter(Boolean).join(" · ") : "—"],
-    ["Employee", `${e.employee}${e.via_alias ? " (through an alias)" : ""}`],
-    ["Expense amount", money(e.amount)],
-    ["Expense date", offset],
-    ["Merchant similarity", `${Math.round(e.merchant_similarity)}%`],
-    ["Score", String(Math.round(e.score * 10) / 10)],
-    ["Rules", e.rules?.length ? h("ul", {}, e.rules.map((rule) => h("li", {}, rule))) : "—"],
-  ];
+    ["Expense", x ? [x.expense_id, x.purpose].filter(Boolean).join(" · ") || "—" : "—"],
+    ["Employee", `${x?.employee_name || personOf(data, item.transaction.cardholder)}${e.via_alias ? " (through an alias)" : ""}`],
+    ["Expense amount", dollars(e.amount)],
+    ["Expense date", daysApart(e.date_offset_days)],
+    ["Merchant", `${similarity >= SIMILAR_MERCHANT ? "similar" : "different"} (${similarity}% alike)`
+      + (x?.merchant ? `: ${x.merchant}` : "")],
+    confidence === null || confidence === undefined ? null : ["Confidence", `${confidence} out of 100`],
+  ].filter(Boolean);
   return [
     h("details.evidence", { testid: "evidence" },
-      h("summary", {}, `Matched, score ${Math.round(e.score)}`, e.via_alias ? " (alias)" : ""),
+      h("summary", {}, item.match_words || fallbackWords(e)),
       h("dl", {}, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]))),
     note,
   ];
@@ -261,25 +399,46 @@ function coding(c = {}) {
   return parts.length ? parts.join(" · ") : "Not coded";
 }
 
-function unmatchedSection(unsorted) {
-  const expenses = [...unsorted].sort((a, b) => String(a.date).localeCompare(String(b.date)));
-  const content = expenses.length
-    ? h("div.table-wrap", { tabindex: "0" }, h("table.data-table", { testid: "unmatched-table" },
-      h("thead", {}, h("tr", {}, ["Date", "Employee", "Merchant", "Amount", "Purpose", "Coding", "Receipt"].map(
-        (label) => h(label === "Amount" ? "th.num" : "th", { scope: "col" }, label)))),
-      h("tbody", {}, expenses.map((x) => h("tr", { dataset: { expense: x.expense_id } },
-        h("td.nowrap", {}, day(x.date)),
-        h("td", {}, x.employee_name || "—"),
-        h("td", {}, x.merchant || "—"),
-        h("td.num.nowrap", {}, money(x.amount)),
-        h("td", {}, x.purpose || x.expense_title || "—"),
-        h("td", {}, coding(x.coding)),
-        h("td", {}, x.attachments?.length ? "Attached" : "None"))))))
-    : h("p.muted", {}, "Every expense matched a statement transaction.");
+function unmatchedSection(expenses, state) {
+  const attached = (x) => (x.attachments?.length ? "Attached" : "None");
+  const table = pagedTable({
+    id: "unmatched",
+    label: "Unmatched expenses",
+    caption: "Unmatched expenses; each column heading sorts the table",
+    testid: "unmatched-table",
+    rowTestid: "unmatched-row",
+    sortIds: "unmatched-sort-",
+    columns: [
+      { key: "date", label: "Date", sort: (x) => `${x.date} ${x.expense_id}` },
+      { key: "employee", label: "Employee", sort: (x) => x.employee_name || "" },
+      { key: "merchant", label: "Merchant", sort: (x) => x.merchant || "" },
+      { key: "amount", label: "Amount", num: true, sort: (x) => Number(x.amount) },
+      { key: "purpose", label: "Purpose", sort: (x) => x.purpose || x.expense_title || "" },
+      { key: "coding", label: "Coding", sort: (x) => coding(x.coding) },
+      { key: "receipt", label: "Receipt", sort: attached },
+    ],
+    items: expenses,
+    noun: ["unmatched expense", "unmatched expenses"],
+    state,
+    searchLabel: "Search merchant, amount or employee",
+    search: (x) => [x.merchant, x.employee_name, x.expense_id, x.purpose, x.expense_title].join(" "),
+    amounts: (x) => [x.amount],
+    emptyText: "Every expense matched a statement transaction.",
+    row: (x) => h("tr", { dataset: { expense: x.expense_id } },
+      h("td.nowrap", {}, day(x.date)),
+      h("td", {}, x.employee_name || "—"),
+      h("td", {}, x.merchant || "—"),
+      h("td.num.nowrap", {}, money(x.amount)),
+      h("td", {}, x.purpose || x.expense_title || "—"),
+      h("td", {}, coding(x.coding)),
+      h("td", {}, attached(x))),
+  });
   return h("section.card", { "aria-labelledby": "unmatched-heading" },
-    h("h2#unmatched-heading", {}, "Unmatched expenses ", h("span.count", {}, String(expenses.length))),
+    h("h2#unmatched-heading", {}, "Unmatched expenses ", h("span.count", {}, count(expenses.length))),
     h("p.muted", {}, "Expenses on the receipts report that match no transaction on the statement."),
-    content);
+    expenses.length
+      ? [h("div.filters", {}, table.searchField), table.note, table.wrap, table.pager]
+      : h("p.muted", {}, "Every expense matched a statement transaction."));
 }
 
 // -- checks --------------------------------------------------------------------------------------
