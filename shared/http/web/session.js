@@ -382,6 +382,7 @@ export function renderSession(main, id, view) {
   let lastBanner = "";
   function progressBanner(session) {
     if (!sawWork && shownTag() !== PROGRESS) return; // the person opened a session: nothing said about it
+    if (lastCompleted !== null) return; // reconciling again (an alias, newer receipts) says its own words
     const files = session.files || [];
     const failed = files.filter((f) => f.status === "failed");
     const running = session.status === "open" || session.status === "processing";
