@@ -276,7 +276,8 @@ def test_transactions_csv_has_every_transaction(rec: Reconciliation, tmp_path: P
         (rt.transaction.transaction_number, rt.status.value, rt.expense.expense_id if rt.expense else "")
         for rt in rec.transactions
     ]
-    assert rows[0]["Evidence"].startswith("employee JANEDOE; amount 61.98; same day; merchant 92% similar")
+    assert rows[0]["Evidence"] == "Strong match: same person, same amount, same day, similar merchant"
+    assert rows[0]["Confidence (0-100)"] == "99"
     assert rows[0]["Card"] == "**** **** **** 0001"
 
 

@@ -38,7 +38,10 @@ the settings. What each column holds, where the replaced export's layout leaves 
   return: a merchant or a purpose as typed) is prefixed with `'`, as in the transactions CSV.
 
 **Transactions CSV**: every transaction with its status, matched expense and the evidence for the
-match, for people who prefer their own spreadsheet. It starts with a byte-order mark so that Excel
+match, for people who prefer their own spreadsheet. The evidence is said once, in words
+(`shared.report.words`: `Strong match: same person, same amount, 1 day apart, similar merchant`), beside
+its *Confidence (0-100)*; amounts are to the cent, a 4-decimal printed expense amount (`97.9800`)
+included: the stored reconciliation keeps it as printed. It starts with a byte-order mark so that Excel
 reads it as UTF-8, and free text that a spreadsheet would run as a formula is prefixed with `'`.
 """
 
@@ -54,12 +57,12 @@ from shared.report.fields import (
     coding_kind,
     complete_employees,
     employee_key,
-    evidence_words,
     mask_card,
     money,
     redact,
     statement_month,
 )
+from shared.report.words import match_confidence, match_words
 from shared.settings import PvaultConventions
 
 PVAULT_COLUMNS = (
@@ -113,7 +116,7 @@ TRANSACTION_COLUMNS = (
     "Attachments",
     "Receipt Pages",
     "Receipt PDF",
-    "Score",
+    "Confidence (0-100)",
     "Evidence",
     "Note",
 )
@@ -226,7 +229,7 @@ def _transaction_row(rt: ReconciledTransaction, receipt_file: str) -> list[str]:
         redact(ex.employee_number) if ex else "",
         _text(ex.employee_name) if ex else "",
         ex.date.isoformat() if ex else "",
-        str(ex.amount) if ex else "",
+        money(ex.amount) if ex else "",
         _text(ex.expense_type) if ex else "",
         _text(ex.expense_title) if ex else "",
         _text(ex.purpose) if ex else "",
@@ -239,7 +242,7 @@ def _transaction_row(rt: ReconciledTransaction, receipt_file: str) -> list[str]:
         _text("; ".join(ex.attachments)) if ex else "",
         ", ".join(str(p) for p in ex.pages) if ex else "",
         receipt_file,
-        f"{ev.score:.2f}" if ev else "",
-        _text(evidence_words(ev)),
+        str(confidence) if (confidence := match_confidence(ev)) is not None else "",
+        _text(match_words(rt)),
         _text(rt.note),
     ]

@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
-from shared.models import Coding, Evidence, Expense, ReconciledTransaction, Reconciliation, Status
+from shared.models import Coding, Expense, ReconciledTransaction, Reconciliation, Status
 
 CENTS = Decimal("0.01")
 CARD_MASK = "**** **** **** "
@@ -95,23 +95,3 @@ def coding_kind(coding: Coding) -> str | None:
 def expense_name_key(expense: Expense) -> str:
     """An expense's typed name the way it is compared with a cardholder: upper case, no spaces or dots."""
     return (expense.employee_name or "").upper().replace(" ", "").replace(".", "")
-
-
-def evidence_words(evidence: Evidence | None) -> str:
-    """Why a match was made, in words a person can check against the documents."""
-    if evidence is None:
-        return ""
-    days = evidence.date_offset_days
-    when = (
-        "same day"
-        if days == 0
-        else f"expense {abs(days)} day{'s' if abs(days) != 1 else ''} {'after' if days > 0 else 'before'}"
-    )
-    parts = [
-        f"employee {evidence.employee}" + (" (via alias)" if evidence.via_alias else ""),
-        f"amount {evidence.amount}",
-        when,
-        f"merchant {evidence.merchant_similarity:.0f}% similar",
-        *evidence.rules,
-    ]
-    return "; ".join(parts)

@@ -37,14 +37,15 @@ from shared.report.fields import (
     STATUS_ORDER,
     complete_employees,
     employee_key,
-    evidence_words,
     expense_name_key,
     mask_card,
+    money,
     redact,
 )
+from shared.report.words import match_confidence, match_words
 
 R = TypeVar("R")
-Kind = Literal["text", "date", "money", "int", "score", "status"]
+Kind = Literal["text", "date", "money", "int", "status"]
 
 STATUS_FILLS: Mapping[Status, str] = {
     Status.MISSING_BOTH: "#FF0000",
@@ -173,8 +174,8 @@ TRANSACTIONS: Sequence[Column[Line]] = (
     Column("Coding", "text", _ex(_coding_text)),
     Column("Attachments", "text", _ex(lambda ex: "; ".join(ex.attachments))),
     Column("Receipt PDF", "text", lambda line: line.receipt_file),
-    Column("Score", "score", _tx(lambda rt: rt.evidence.score if rt.evidence else None)),
-    Column("Evidence", "text", _tx(lambda rt: evidence_words(rt.evidence))),
+    Column("Confidence (0-100)", "int", _tx(lambda rt: match_confidence(rt.evidence))),
+    Column("Evidence", "text", _tx(match_words)),
     Column("Note", "text", _tx(lambda rt: rt.note)),
 )
 UNMATCHED: Sequence[Column[Expense]] = (
@@ -265,7 +266,6 @@ class _Formats:
         self.alert = book.add_format({"bold": True, "font_color": "#9C0006"})
         self.date = book.add_format({"num_format": DATE_FORMAT})
         self.money = book.add_format({"num_format": MONEY_FORMAT})
-        self.score = book.add_format({"num_format": "0.00"})
         self.total = book.add_format({"bold": True, "top": 1})
         self.total_money = book.add_format({"bold": True, "top": 1, "num_format": MONEY_FORMAT})
         self.status = {
@@ -303,7 +303,7 @@ def _total_row(
         if value is None:
             sheet.write_blank(row, col, None, formats.total)
         elif column.kind == "money":
-            sheet.write_number(row, col, float(value), formats.total_money)
+            sheet.write_number(row, col, float(Decimal(money(value))), formats.total_money)
         else:
             sheet.write_number(row, col, int(value), formats.total)
     sheet.ccproc_last_row = row
@@ -348,11 +348,10 @@ def _write_cell(sheet: Any, formats: _Formats, row: int, col: int, *, kind: Kind
         sheet.write_datetime(row, col, value, formats.date)
         return len(DATE_FORMAT)
     if kind == "money":
-        sheet.write_number(row, col, float(value), formats.money)
-        return len(f"{value:,.2f}")
-    if kind == "score":
-        sheet.write_number(row, col, float(value), formats.score)
-        return len(f"{value:.2f}")
+        # To the cent first: a 4-decimal printed amount (97.9849) is a 2-decimal number in the cell too.
+        cents = Decimal(money(value))
+        sheet.write_number(row, col, float(cents), formats.money)
+        return len(f"{cents:,.2f}")
     if kind == "int":
         sheet.write_number(row, col, int(value))
         return len(str(value))
