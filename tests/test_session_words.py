@@ -97,8 +97,8 @@ def test_downloads_are_named_for_what_they_are_for(dev: str, completed: str, pag
     for name, label in DOWNLOADS.items():
         expect(page.get_by_test_id(f"download-{name}")).to_have_text(label)
     order = page.evaluate(
-        """() => [...document.querySelectorAll('[data-testid^="download-"]')]
-            .map(a => a.dataset.testid.slice(9))"""
+        """() => [...document.querySelector('[data-testid="downloads"]').closest("section")
+            .querySelectorAll('[data-testid^="download-"]')].map(a => a.dataset.testid.slice(9))"""
     )
     assert order[-1] == "reconciliation", order
     json_link = page.get_by_test_id("download-reconciliation")
