@@ -36,6 +36,7 @@ PDF = b"%PDF-1.7\n" + bytes(range(256)) * 8
 KEY = {"x-api-key": "tenant-key-0123456789"}
 PAGE_DIRECTIVES = {
     "default-src": ["'self'"],
+    "frame-src": ["'self'", "blob:"],  # a receipt PDF shown inline, or fetched with a key into a blob
     "object-src": ["'none'"],
     "base-uri": ["'none'"],
     "form-action": ["'self'"],

@@ -79,12 +79,14 @@ def _content_length(request: Request) -> int | None:
     return int(value)
 
 
-def _attachment(file_name: str) -> str:
-    """A Content-Disposition naming the file's last path part; RFC 6266 form when not plain ASCII."""
+def _attachment(file_name: str, *, inline: bool = False) -> str:
+    """A Content-Disposition naming the file's last path part; RFC 6266 form when not plain ASCII.
+    `inline`: shown where it is opened (a PDF in the page's frame) rather than saved."""
     name = file_name.rsplit("/", 1)[-1]
+    kind = "inline" if inline else "attachment"
     if _PLAIN_FILE_NAME.match(name):
-        return f'attachment; filename="{name}"'
-    return f"attachment; filename*=UTF-8''{urllib.parse.quote(name)}"
+        return f'{kind}; filename="{name}"'
+    return f"{kind}; filename*=UTF-8''{urllib.parse.quote(name)}"
 
 
 def _masked(value: Any) -> Any:
@@ -317,16 +319,27 @@ def transactions(
     responses={200: {"content": {r.media_type: {} for r in REPORTS.values()} | {"application/pdf": {}}}},
 )
 def download(
-    session_id: str, name: str, storage: StorageDep, settings: SettingsDep, owner: OwnerDep
+    session_id: str,
+    name: str,
+    *,
+    storage: StorageDep,
+    settings: SettingsDep,
+    owner: OwnerDep,
+    inline: Annotated[
+        bool, Query(description="a receipt PDF to show in the page (`inline`, framed by the page only)")
+    ] = False,
 ) -> StreamingResponse:
     """One report by name (`exceptions`, `pvault`, …) or file name, or `receipts/<file>.pdf`. The
-    exceptions workbook is written as it is asked for, with each exception's follow-up as it stands."""
+    exceptions workbook is written as it is asked for, with each exception's follow-up as it stands.
+    With `?inline=1` a receipt PDF comes as the same bytes to be shown, not saved: the page frames it
+    beside its transaction (`shared.http.headers.INLINE_PDF_POLICY`); every other report is a download."""
     if name in {"exceptions", REPORTS["exceptions"].file_name}:
         file_name, media_type, chunks = current_workbook(storage, settings, session_id, owner=owner)
     else:
         file_name, media_type, chunks = report(storage, settings, session_id, name, owner=owner)
+    shown = inline and media_type == "application/pdf"
     return StreamingResponse(
-        chunks, media_type=media_type, headers={"Content-Disposition": _attachment(file_name)}
+        chunks, media_type=media_type, headers={"Content-Disposition": _attachment(file_name, inline=shown)}
     )
 
 

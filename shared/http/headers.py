@@ -8,6 +8,8 @@ code; the few answers the Functions adapters give before the app use `protective
 - an HTML answer: the page's policy (`page_policy`): only its own scripts, styles and images, no inline
   code, no framing, and requests to itself and to the blob endpoint it uploads large files to;
 - the API's Swagger UI (`/api/docs`): a narrow policy of its own (`docs_policy`), as it needs its CDN;
+- a PDF answered inline (a receipt PDF asked for with `?inline=1`, shown beside its transaction in the
+  page's frame): `INLINE_PDF_POLICY`, which lets the page's own origin frame it and nothing else;
 - any other answer: `default-src 'none'; frame-ancestors 'none'` (JSON and files render nothing);
 - under `/api/` (session data): `Cache-Control: no-store`. The page's files keep their validators.
 """
@@ -31,6 +33,13 @@ NO_REFERRER = ("Referrer-Policy", "no-referrer")
 NO_STORE = ("Cache-Control", "no-store")
 # Answers that are not HTML load nothing and may not be framed.
 DATA_POLICY = "default-src 'none'; frame-ancestors 'none'"
+# A PDF shown inline loads nothing either, and only a page of this origin may frame it (no other site can
+# show a receipt in a frame of its own). Tried in Debian's Chromium 156 (tests/test_receipt_view.py):
+# its PDF viewer draws the PDF under `default-src 'none'` (no `object-src 'self'` needed, unlike the
+# viewer's embed in some older versions), framed directly or from a blob: URL of the page; only
+# `frame-ancestors 'none'` stops it ("127.0.0.1 is blocked"). No X-Frame-Options is sent on any answer:
+# `frame-ancestors` says it, and a DENY beside it would block the frame in browsers that still read it.
+INLINE_PDF_POLICY = "default-src 'none'; frame-ancestors 'self'"
 # The blob endpoint of the development account when a connection string says UseDevelopmentStorage.
 DEVELOPMENT_BLOB_ORIGIN = "http://127.0.0.1:10000"
 _HOST = re.compile(r"^[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$")
@@ -39,12 +48,15 @@ _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 def page_policy(upload_origin: str | None) -> str:
     """The page's Content-Security-Policy: nothing inline, nothing from elsewhere but the PUTs of
-    upload-URL uploads to `upload_origin` (see `storage_origin`)."""
+    upload-URL uploads to `upload_origin` (see `storage_origin`). It frames its own origin (a receipt
+    PDF served inline) and `blob:` URLs (the same PDF fetched with an access key in a header); plugins
+    stay off (`object-src 'none'`): Chromium's PDF viewer in a frame is not one the page embeds."""
     connect = " ".join(["'self'", *([upload_origin] if upload_origin else [])])
     return "; ".join(
         [
             "default-src 'self'",
             f"connect-src {connect}",
+            "frame-src 'self' blob:",
             "object-src 'none'",
             "base-uri 'none'",
             "form-action 'self'",
@@ -117,14 +129,17 @@ def _origin(url: str) -> str | None:
 
 
 def protective_headers(
-    path: str, content_type: str, *, html_policy: str | None = None
+    path: str, content_type: str, *, html_policy: str | None = None, disposition: str = ""
 ) -> list[tuple[str, str]]:
-    """The headers an answer at `path` of `content_type` carries; an HTML answer needs its policy."""
+    """The headers an answer at `path` of `content_type` (and `Content-Disposition`) carries; an HTML
+    answer needs its policy."""
     headers = [NOSNIFF, NO_REFERRER]
     if content_type.lower().startswith("text/html"):
         if html_policy is None:
             raise ValueError(f"an HTML answer at {path[:80]!r} needs its Content-Security-Policy")
         headers.append(("Content-Security-Policy", html_policy))
+    elif content_type.lower().startswith("application/pdf") and disposition.lower().startswith("inline"):
+        headers.append(("Content-Security-Policy", INLINE_PDF_POLICY))
     else:
         headers.append(("Content-Security-Policy", DATA_POLICY))
     if path.startswith(API_PREFIX):
@@ -156,7 +171,10 @@ class ProtectiveHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in protective_headers(
-                    path, headers.get("content-type", ""), html_policy=policy
+                    path,
+                    headers.get("content-type", ""),
+                    html_policy=policy,
+                    disposition=headers.get("content-disposition", ""),
                 ):
                     headers[name] = value
             elif head and message["type"] == "http.response.body":

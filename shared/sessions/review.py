@@ -17,6 +17,7 @@ from shared.models import Amount, ReconciledTransaction, Reconciliation, Status
 from shared.report.chase import SETTLED, FollowUp, FollowUpState, display_names, follow_up_of, is_exception
 from shared.report.fields import STATUS_ORDER
 from shared.report.receipt_pdfs import planned_names
+from shared.report.words import match_confidence, match_words
 from shared.sessions.followup import stored_follow_up
 from shared.sessions.layout import results_message
 from shared.sessions.models import SessionManifest, SessionStatus, SessionView, now
@@ -28,10 +29,27 @@ from shared.storage.gateway import Storage
 
 
 class ReviewedTransaction(ReconciledTransaction):
-    """A transaction with its match, and the receipt PDF cut for it, if one was."""
+    """A transaction with its match said in words, and the receipt PDF cut for it, if one was."""
 
     receipt_pdf: str | None = Field(
         default=None, description="file name under the session's `reports/receipts/`, if one was cut"
+    )
+    receipt_image: bool = Field(
+        default=False,
+        description="the receipt PDF holds a receipt image (the expense has an attachment); false when it is "
+        "the expense's form page(s) alone (`Missing Receipt`, `Missing Both`) or there is no PDF",
+    )
+    match_words: str | None = Field(
+        default=None,
+        description="the match as a sentence (`Strong match: same person, same amount, 1 day apart, "
+        "similar merchant`); null when no expense matched",
+    )
+    match_confidence: int | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="how sure the match is, 0 to 100 (100: same day, same merchant; less 15 a day apart, "
+        "up to 10 for an unlike merchant); null when no expense matched",
     )
 
 
@@ -129,6 +147,21 @@ def rename_session(
     return view(manifest, load_records(storage, settings, session_id))
 
 
+def _reviewed(rt: ReconciledTransaction, receipt_pdf: str | None) -> dict[str, object]:
+    """A transaction as the review shows it: its match in words, its receipt PDF and what that holds.
+
+    The PDF is the expense's pages cut from the receipts report: the form page with the receipt images of
+    its attachments. An expense without an attachment (what makes it Missing Receipt) has the form alone.
+    """
+    return {
+        **rt.model_dump(),
+        "receipt_pdf": receipt_pdf,
+        "receipt_image": receipt_pdf is not None and rt.expense is not None and bool(rt.expense.attachments),
+        "match_words": match_words(rt),
+        "match_confidence": match_confidence(rt.evidence),
+    }
+
+
 def review(storage: Storage, settings: Settings, session_id: str, *, owner: OwnerCheck = ANYONE) -> Review:
     """The completed session's reconciliation; `receipt_pdf` names each match's PDF in the reports."""
     manifest, _ = load_manifest(storage, settings, session_id, owner=owner)
@@ -143,7 +176,7 @@ def review(storage: Storage, settings: Settings, session_id: str, *, owner: Owne
         {
             **reconciled.model_dump(exclude={"transactions"}),
             "transactions": [
-                {**rt.model_dump(), "receipt_pdf": names[i] if names.get(i) in cut else None}
+                _reviewed(rt, names[i] if names.get(i) in cut else None)
                 for i, rt in enumerate(reconciled.transactions)
             ],
             "follow_up": {
