@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -109,7 +110,9 @@ def test_the_rows_come_a_page_at_a_time_and_the_counts_say_what_is_shown(
     expect(page.get_by_test_id("count-exceptions")).to_have_text(str(len(exceptions)))
     first = min(len(exceptions), 50)
     note = page.get_by_test_id("shown-note").first
-    expect(note).to_have_text(f"Showing 1{DASH}{first} of {len(exceptions)} exceptions.")
+    expect(note).to_have_text(
+        f"Showing 1{DASH}{first} of {len(exceptions)} exceptions, sorted by date ascending."
+    )
     expect(page.get_by_test_id("exception-row")).to_have_count(first)
 
     page.get_by_test_id("show-all").check()
@@ -118,7 +121,9 @@ def test_the_rows_come_a_page_at_a_time_and_the_counts_say_what_is_shown(
     seen: list[str] = []
     for start in range(0, total, 25):
         end = min(start + 25, total)
-        expect(note).to_have_text(f"Showing {start + 1}{DASH}{end} of {total} transactions.")
+        expect(note).to_have_text(
+            f"Showing {start + 1}{DASH}{end} of {total} transactions, sorted by date ascending."
+        )
         expect(page.get_by_test_id("exception-row")).to_have_count(end - start)
         seen += shown_numbers(page)
         if end < total:
@@ -127,7 +132,9 @@ def test_the_rows_come_a_page_at_a_time_and_the_counts_say_what_is_shown(
     assert sorted(seen) == sorted(by_number(data)), "every transaction once, over the pages"
     page.get_by_test_id("page-prev").first.click()
     last_start = (total - 1) // 25 * 25
-    expect(note).to_have_text(f"Showing {last_start - 24}{DASH}{last_start} of {total} transactions.")
+    expect(note).to_have_text(
+        f"Showing {last_start - 24}{DASH}{last_start} of {total} transactions, sorted by date ascending."
+    )
     shot(page, "tables-01-paged")
 
 
@@ -160,7 +167,7 @@ def test_the_search_finds_rows_by_merchant_amount_and_employee(
     note = page.get_by_test_id("shown-note").first
     expect(note).to_have_text(
         f"Showing 1{DASH}{len(expected)} of {len(expected)} transaction{'s' if len(expected) > 1 else ''}"
-        f" that match ({len(items)} in all)."
+        f" that match ({len(items)} in all){', sorted by date ascending' if len(expected) > 1 else ''}."
     )
     assert sorted(shown_numbers(page)) == sorted(expected)
 
@@ -218,6 +225,7 @@ def test_every_column_sorts_both_ways(dev: str, completed: str, page: Any) -> No
             button.click()
             expect(heading).to_have_attribute("aria-sort", re.compile("ascending|descending"))
             direction = heading.get_attribute("aria-sort")
+            expect(page.get_by_test_id("shown-note").first).to_contain_text(f"sorted by {column} {direction}")
             seen.append((column, direction))
             keys = [_sort_key(column, items[n], data) for n in shown_numbers(page)]
             assert len(keys) == len(items)
@@ -397,3 +405,47 @@ def test_at_phone_width_each_row_is_a_card(browser: Any, dev: str, completed: st
         shot(page, "tables-03-phone")
     finally:
         context.close()
+
+
+def test_the_tables_keep_their_view_when_an_alias_brings_new_results(
+    dev: str, completed: str, month: tuple[Path, dict[str, Any]], page: Any
+) -> None:
+    """Show all, 25 a page, sorted by amount descending, on page 2, with a search in the unmatched
+    expenses: an alias reconciles the session again and the new tables open the same way."""
+    _, truth = month
+    open_session(page, dev, completed)
+    note = page.get_by_test_id("shown-note").first
+    page.get_by_test_id("show-all").check()
+    page.get_by_test_id("page-size").first.select_option("25")
+    amount = page.get_by_test_id("sort-amount")
+    amount.click()
+    amount.click()
+    expect(amount.locator("xpath=..")).to_have_attribute("aria-sort", "descending")
+    page.get_by_test_id("page-next").first.click()
+    expect(note).to_contain_text(f"Showing 26{DASH}50 of")
+    shown = note.inner_text()
+    unmatched_search = page.locator("section", has=page.get_by_test_id("unmatched-table")).get_by_test_id(
+        "table-search"
+    )
+    unmatched_search.fill("zz-nothing")
+    expect(page.get_by_test_id("unmatched-row")).to_have_count(0)
+
+    unresolved = int(page.get_by_test_id("count-unresolved").inner_text())
+    name, cardholder = next(iter(truth["aliases"].items()))
+    row = page.locator(f'[data-testid="unresolved-row"][data-normalized="{name}"]')
+    field = row.get_by_test_id("alias-cardholder")
+    if field.evaluate("el => el.tagName") == "SELECT":
+        field.select_option(cardholder)
+    else:
+        field.fill(cardholder)
+    row.get_by_test_id("add-alias").click()
+    expect(page.get_by_test_id("count-unresolved")).not_to_have_text(str(unresolved), timeout=120_000)
+
+    expect(page.get_by_test_id("show-all")).to_be_checked()
+    expect(page.get_by_test_id("page-size").first).to_have_value("25")
+    expect(page.get_by_test_id("sort-amount").locator("xpath=..")).to_have_attribute(
+        "aria-sort", "descending"
+    )
+    expect(note).to_have_text(shown)
+    expect(unmatched_search).to_have_value("zz-nothing")
+    expect(page.get_by_test_id("unmatched-row")).to_have_count(0)

@@ -14,6 +14,8 @@ import { count, pagedTable, tableState } from "./table.js";
 
 // Filters, searches, sort and page survive a reload of the results (after an alias), per session.
 const settings = new Map();
+// The results last drawn in each container: a slower, older drawing stops rather than add to them.
+const drawn = new WeakMap();
 
 function tableSettings(id) {
   if (!settings.has(id)) {
@@ -42,39 +44,46 @@ export async function renderResults(container, session, view, { reconcile }) {
   };
   const pvault = pvaultNote(data);
   pvault.id = "pvault-note";
-  const sections = {
-    exceptions: exceptionsSection(data, opts, base, { sessionId: session.id, refreshTotals }),
-    unmatched: unmatchedSection(data.unmatched_expenses || [], opts.unmatched),
-    unresolved: unresolvedSection(data.unresolved_names || [], cardholders, reconcile),
-    checks: checksSection(data.checks || [], data.warnings || []),
-  };
-  const heading = (section) => section?.querySelector("h2");
+  const checks = data.checks || [];
+  const warnings = data.warnings || [];
+  const drawing = {};
+  drawn.set(container, drawing);
   fill(
     container,
     jumpBar([
-      ["Money", totals.querySelector("h2")],
-      ["pVault import", pvault.hidden ? null : pvault],
-      ["Exceptions", heading(sections.exceptions)],
-      ["Unmatched expenses", heading(sections.unmatched)],
-      ["Unresolved names", heading(sections.unresolved)],
-      ["Checks", heading(sections.checks)],
+      ["Money", "totals-heading"],
+      ["pVault import", pvault.hidden ? null : pvault.id],
+      ["Exceptions", "exceptions-heading"],
+      ["Unmatched expenses", "unmatched-heading"],
+      ["Unresolved names", "unresolved-heading"],
+      ["Checks", checks.length || warnings.length ? "checks-heading" : null],
     ]),
     totals,
     pvault,
-    Object.values(sections),
+    exceptionsSection(data, opts, base, { sessionId: session.id, refreshTotals }),
   );
+  // The rest starts below the first screen: drawn in a task of its own, so that no one task keeps a
+  // month's page busy for long. Unless newer results were drawn meanwhile.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  if (!view.alive || drawn.get(container) !== drawing) return;
+  container.append(...[
+    unmatchedSection(data.unmatched_expenses || [], opts.unmatched),
+    unresolvedSection(data.unresolved_names || [], cardholders, reconcile),
+    checksSection(checks, warnings),
+  ].filter(Boolean));
 }
 
-/** Links to each part of the results: from a long table to the alias field in a few presses. */
+/** Links to each part of the results (by heading id): from a long table to the alias field in a few presses. */
 function jumpBar(targets) {
-  const links = targets.filter(([, target]) => target && target.id).map(([label, target]) => {
+  const links = targets.filter(([, id]) => id).map(([label, id]) => {
     // The hash holds the route: the link moves focus instead of following its href.
-    const link = h("a", { href: `#${target.id}` }, label);
+    const link = h("a", { href: `#${id}` }, label);
     link.addEventListener("click", (event) => {
       event.preventDefault();
-      const now = document.getElementById(target.id) || target; // the money is drawn again on a change
-      if (!now.hasAttribute("tabindex")) now.setAttribute("tabindex", "-1");
-      now.focus();
+      const target = document.getElementById(id);
+      if (!target) return;
+      if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+      target.focus();
     });
     return h("li", {}, link);
   });

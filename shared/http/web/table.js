@@ -143,8 +143,11 @@ export function pagedTable({
         total ? `No ${many} match the search or filters.` : emptyText)));
     }
     const narrowed = rows.length < total ? ` that match (${count(total)} in all)` : "";
+    const sorted = columns.find((c) => c.key === state.sort && c.sort);
+    const order = sorted && rows.length > 1
+      ? `, sorted by ${sorted.label.toLowerCase()} ${state.dir > 0 ? "ascending" : "descending"}` : "";
     note.textContent = page.length
-      ? `Showing ${count(start + 1)}–${count(start + page.length)} of ${count(rows.length)} ${rows.length === 1 ? one : many}${narrowed}.`
+      ? `Showing ${count(start + 1)}–${count(start + page.length)} of ${count(rows.length)} ${rows.length === 1 ? one : many}${narrowed}${order}.`
       : `Showing 0 of ${count(total)} ${total === 1 ? one : many}.`;
     where.textContent = `Page ${count(state.page + 1)} of ${count(pages)}`;
     const focused = document.activeElement;
