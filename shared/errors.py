@@ -1,8 +1,10 @@
 """Errors of the product, one tree, each carrying a one-line message a person can act on.
 
-Every error the product raises on purpose is defined here. What a runtime does with one is decided
-at its edge: the HTTP status of each (`shared.http.errors.status_of`), a retry or a verdict on the
-file in the pipeline's steps (permanent: mark the item failed; transient: retry with backoff).
+Every error the product raises on purpose is defined here, and `PROBLEMS` says what each code means to a
+clerk, in a sentence they can act on (the message stays the technical detail). What a runtime does with
+one is decided at its edge: the HTTP status of each (`shared.http.errors.status_of`), a retry or a
+verdict on the file in the pipeline's steps (permanent: mark the item failed; transient: retry with
+backoff).
 
 CcprocError
 ├── PermanentError              the input itself is bad: mark the item failed, never retry
@@ -320,3 +322,82 @@ class NoChangesError(UnknownSessionError):
     """The session was finalized only once: there is no earlier reconciliation to compare with."""
 
     code = "no_changes"
+
+
+# -- in a clerk's words --------------------------------------------------------------------------
+# What each code means to the person who sent the file or made the request, and what they can do about
+# it: one sentence or two, no jargon. The API shows it as `problem` beside the technical `error`
+# (`shared.sessions.requests.file_view`). Every code the product sets has one (tests/test_plain_errors.py
+# enumerates them); `orphaned_upload` is set by the storage sweep, not by an exception.
+_AGAIN_OR_ADMIN = "Upload it again; if it fails again, tell your administrator."
+_RELOAD = "Reload the page and try again."
+_STORAGE = "The storage service did not answer. Wait a minute and try again."
+PROBLEMS: dict[str, str] = {
+    "error": f"Something went wrong. {_RELOAD}",
+    "permanent": f"This file could not be processed. {_AGAIN_OR_ADMIN}",
+    "not_pdf": "This file is not a PDF. Upload the statement downloaded from the card portal or the receipts "
+    "report from the expense system, as PDF files.",
+    "damaged_pdf": "This PDF is damaged or incomplete, so it cannot be opened. Download it again and upload "
+    "the new copy.",
+    "encrypted_pdf": "This PDF is password-protected. Download it again without a password, or remove the "
+    "password, and upload it.",
+    "wrong_password": "The password given does not open this PDF. Give the right password, or upload a copy "
+    "saved without one.",
+    "image_only_pdf": "This PDF is a scan: it holds pictures of pages but no text to read. Download the "
+    "report as a PDF from the card portal or the expense system (not a scan) and upload that.",
+    "unrecognised_document": "This PDF is neither a Cardholder Activity Report nor a Receipt Images Report. "
+    "Upload the statement downloaded from the card portal or the receipts report from the expense system.",
+    "extraction_failed": f"This PDF could not be read, even after several tries. {_AGAIN_OR_ADMIN}",
+    "resource_limit": "Reading this PDF took more time or memory than one file may use. Check that it is one "
+    "month's report, not several, and upload it again; if it fails again, tell your administrator.",
+    "file_too_large": "This file is larger than a file may be. Check that it is one month's report; if it "
+    "is, ask your administrator to raise the limit.",
+    "invalid_layout": "This statement could not be read because the product's description of its layout is "
+    "broken. Tell your administrator; the file itself may be fine.",
+    "transient": _STORAGE,
+    "storage_unavailable": _STORAGE,
+    "sandbox_crash": "Reading this PDF failed because of a fault on our side, not in the file. "
+    + _AGAIN_OR_ADMIN,
+    "orphaned_upload": "This file's upload never finished. Remove it and upload the file again.",
+    "too_many_documents": "More than one statement, or more than one receipts report, was given. Keep one of "
+    "each and try again.",
+    "invalid_alias": "That alias cannot be saved as it is. Check the name and the cardholder it belongs to.",
+    "unknown_receipt": f"That receipt PDF is not in this session. {_RELOAD}",
+    "bad_message": "A message between the product's steps named no session. Tell your administrator.",
+    "bad_request": f"The request could not be served as asked. {_RELOAD}",
+    "unknown_session": "This session does not exist, or is not yours. Go back to the list of sessions.",
+    "unknown_alias": "There is no such alias. Reload the aliases page.",
+    "wrong_state": "The session cannot do that now. Wait until it has finished what it is doing, then try "
+    "again.",
+    "too_large": "This file is too large to send in one request. Upload it from the page, which sends large "
+    "files in parts.",
+    "bad_name": "The session name is empty or too long. Type a name of a few words.",
+    "bad_file_name": "The file's name is too long. Rename the file to something shorter and upload it again.",
+    "bad_content_length": "The upload was sent with a wrong size. Upload the file again.",
+    "bad_upload_id": "The upload could not be told apart from others. Upload the file again.",
+    "quota": "The session holds as many files, or you hold as many sessions, as allowed. Remove a file or "
+    "delete a session you no longer need, then try again.",
+    "storage_quota": "Your sessions hold as much data as allowed. Delete sessions you no longer need, then "
+    "upload again.",
+    "bad_page_token": "The list of sessions changed while you were paging through it. Reload the page.",
+    "client_disconnected": "The connection closed before the whole file arrived. Upload it again.",
+    "conflict": f"Someone changed this at the same moment. {_RELOAD}",
+    "not_found": "Something this session needs is missing from storage. Reload the page; if it is still "
+    "missing, start a new session with the same files.",
+    "api_error": "The server answered with an error. Read its message, then try again.",
+    "usage": "A file or folder given to the command cannot be used. Check its path and try again.",
+    "local_stack": "The local service could not start. Check that nothing else uses its port and try again.",
+    "abandoned": "The upload was given up before it finished. Upload the file again.",
+    "unknown_transaction": f"This session has no such transaction. {_RELOAD}",
+    "duplicate_file": "This very file is already in another of your sessions. Open that session, or add the "
+    "file here anyway.",
+    "no_changes": "This session was reconciled only once, so there is nothing to compare it with yet.",
+}
+
+
+def problem_of(code: str | None) -> str | None:
+    """The sentence a clerk reads for an error code (a code without one of its own gets the general
+    one); None for no code."""
+    if code is None:
+        return None
+    return PROBLEMS.get(code, PROBLEMS["error"])

@@ -44,12 +44,13 @@ from shared.http.models import (
 from shared.http.tracing import RequestSpans
 from shared.report import REPORTS
 from shared.sessions.followup import current_workbook
-from shared.sessions.models import FileRecord, SessionView
+from shared.sessions.models import FileView, SessionView
 from shared.sessions.requests import (
     accept_upload,
     changes,
     create_session,
     delete_session,
+    file_view,
     get_session,
     list_sessions,
     remove_file,
@@ -216,7 +217,7 @@ async def upload(
     owner: OwnerDep,
     idempotency_key: IdempotencyKey = None,
     allow_duplicate: AllowDuplicate = False,
-) -> FileRecord:
+) -> FileView:
     """Upload one PDF as the raw request body; extraction starts once it is stored. With an
     `Idempotency-Key` header, sending it again (its answer was lost) answers with the file already
     stored instead of adding a second one. A file already in another of the caller's sessions is
@@ -225,7 +226,7 @@ async def upload(
     chunks = request.stream()
     body = BlockingBody(chunks, limit=settings.max_upload_bytes)
     try:
-        return await run_in_threadpool(
+        record = await run_in_threadpool(
             accept_upload,
             storage,
             settings,
@@ -240,6 +241,7 @@ async def upload(
         )
     finally:
         await chunks.aclose()
+    return file_view(record)
 
 
 @router.post(
@@ -284,9 +286,9 @@ def new_upload_url(
 @router.delete("/sessions/{session_id}/files/{file_id}", tags=["files"])
 def remove_unfinished_file(
     session_id: str, file_id: str, storage: StorageDep, settings: SettingsDep, owner: OwnerDep
-) -> FileRecord:
+) -> FileView:
     """Take back a file whose upload never finished, or that failed, so the session does not wait for it."""
-    return remove_file(storage, settings, session_id, file_id, owner=owner)
+    return file_view(remove_file(storage, settings, session_id, file_id, owner=owner))
 
 
 @router.post("/sessions/{session_id}/process", status_code=202, tags=["sessions"])

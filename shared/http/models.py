@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from shared.report.chase import ChaseEmployee, FollowUp
-from shared.sessions.models import FileRecord, SessionView
+from shared.sessions.models import FileView, SessionView
 
 MAX_ALIAS_NAME = 200
 
@@ -42,7 +42,7 @@ class SessionList(BaseModel):
 class UploadUrl(BaseModel):
     """Where and how to PUT one file too large for a request body."""
 
-    file: FileRecord
+    file: FileView
     url: str
     method: str
     headers: dict[str, str]

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.models import DocumentKind
 
@@ -139,6 +139,15 @@ class FileRecord(_Stored):
     duplicate_of: SessionRef | None = None
 
 
+class FileView(FileRecord):
+    """A file as the API shows it: its record, and what went wrong said for a clerk."""
+
+    problem: str | None = Field(
+        default=None,
+        description="what went wrong, as a sentence a clerk can act on (`error` keeps the technical detail)",
+    )
+
+
 class SessionView(_Stored):
     """A session as the API shows it."""
 
@@ -150,7 +159,11 @@ class SessionView(_Stored):
     completed: dt.datetime | None = None
     progress: float
     error: str | None = None
-    files: list[FileRecord] = []
+    problem: str | None = Field(
+        default=None,
+        description="why the session stopped, as a sentence a clerk can act on (`error` keeps the detail)",
+    )
+    files: list[FileView] = []
     summary: Summary | None = None
     reports: list[str] = []
     # What a person should know before (only one kind of file is in) or after processing (the

@@ -27,6 +27,7 @@ from shared.errors import (
     TooLargeError,
     UnknownSessionError,
     WrongStateError,
+    problem_of,
 )
 from shared.models import DocumentKind, Reconciliation
 from shared.pdf.read import PDF_MAGIC
@@ -47,10 +48,12 @@ from shared.sessions.layout import (
 from shared.sessions.models import (
     FileRecord,
     FileStatus,
+    FileView,
     SessionManifest,
     SessionRef,
     SessionStatus,
     SessionView,
+    Summary,
     now,
 )
 from shared.sessions.names import safe_name, session_name
@@ -428,8 +431,61 @@ def request_processing(
     return view(manifest, records)
 
 
+def file_view(record: FileRecord) -> FileView:
+    """A file as the API shows it: a failed one says what went wrong in a clerk's words (`problem`)."""
+    failed = record.status is FileStatus.FAILED or record.error is not None
+    code = record.error_code or ("error" if failed else None)
+    return FileView(**record.model_dump(), problem=problem_of(code))
+
+
+# How finalize and the storage sweep begin the reason a session failed (`fail_session`): what the clerk
+# is told for each. A failed session takes no more files, so each says to start a new one.
+_SESSION_PROBLEMS = (
+    (
+        "an upload was orphaned",
+        "A file's upload never finished. Start a new session and upload the files again.",
+    ),
+    (
+        "finishing the session",
+        "The reconciliation could not be finished because of a fault on our side. Start a new session with "
+        "the same files; if it happens again, tell your administrator.",
+    ),
+)
+NO_STATEMENT_READ = (
+    "No statement could be read, so there was nothing to reconcile. Start a new session with a statement "
+    "that reads (each file says what was wrong with it)."
+)
+
+
+def session_problem(manifest: SessionManifest) -> str | None:
+    """Why a failed session stopped, in a clerk's words; None while nothing went wrong."""
+    if manifest.error is None:
+        return None
+    for start, sentence in _SESSION_PROBLEMS:
+        if manifest.error.startswith(start):
+            return sentence
+    # The only other way a session fails: every statement failed, so nothing could be reconciled.
+    return NO_STATEMENT_READ
+
+
+def _not_read(summary: Summary | None, records: list[FileRecord]) -> Summary | None:
+    """The summary with each file not read said as `name: sentence (technical detail: reason)`."""
+    if summary is None or not summary.files_not_read or not records:
+        return summary
+    said = {
+        f"{r.name}: {r.error or 'it could not be read'}": f"{r.name}: {file_view(r).problem} "
+        f"(technical detail: {r.error or 'none'})"
+        for r in records
+        if r.status is FileStatus.FAILED
+    }
+    return summary.model_copy(
+        update={"files_not_read": [said.get(line, line) for line in summary.files_not_read]}
+    )
+
+
 def view(manifest: SessionManifest, records: list[FileRecord]) -> SessionView:
-    """The session as the API shows it, with a progress figure from 0 to 1."""
+    """The session as the API shows it, with a progress figure from 0 to 1; what went wrong with it or a
+    file is said for a clerk (`problem`) beside the technical `error`."""
     if manifest.status is SessionStatus.COMPLETED:
         progress = 1.0
     elif records:
@@ -446,17 +502,22 @@ def view(manifest: SessionManifest, records: list[FileRecord]) -> SessionView:
         completed=manifest.completed,
         progress=progress,
         error=manifest.error,
-        files=records,
-        summary=manifest.summary,
+        problem=session_problem(manifest),
+        files=[file_view(r) for r in records],
+        summary=_not_read(manifest.summary, records),
         reports=manifest.reports,
         warnings=_warnings(manifest, records),
     )
 
 
 ONLY_STATEMENT = (
-    "Only a statement is in, no receipts report: processed now, every transaction will be Missing Both."
+    "Only a statement is in, no receipts report: processed now, every transaction will be Missing Both. "
+    "Add the Receipt Images Report first to match the expenses."
 )
-ONLY_RECEIPTS = "Only a receipts report is in, no statement: there are no transactions to match it to."
+ONLY_RECEIPTS = (
+    "Only a receipts report is in, no statement: there are no transactions to match it to. "
+    "Add the Cardholder Activity Report."
+)
 
 
 def _warnings(manifest: SessionManifest, records: list[FileRecord]) -> list[str]:
