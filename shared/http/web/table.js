@@ -9,6 +9,7 @@ import { fill, h } from "./format.js";
 
 export const PAGE_SIZES = [25, 50, 100, 200];
 const SEARCH_DELAY_MS = 120; // typing "97.98" filters once, not five times
+const CHUNK = 50; // rows put in the document in one task
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 
 /** "1,500": counts as the page writes them. */
@@ -129,46 +130,67 @@ export function pagedTable({
     return shown;
   };
 
+  // Rows go into the document a chunk per task: 200 fresh rows at once would hold the page for a
+  // third of a second. The note changes once the whole page is in, so it always says what is shown.
+  let drawing = 0;
   const draw = () => {
+    const mine = ++drawing;
     const rows = list();
     const pages = Math.max(1, Math.ceil(rows.length / state.size));
     state.page = Math.min(Math.max(0, state.page), pages - 1);
     const start = state.page * state.size;
     const page = rows.slice(start, start + state.size);
-    fill(body, page.map(rowOf));
+    fill(body, page.slice(0, CHUNK).map(rowOf));
     const [one, many] = words;
     const total = source.length;
     if (!page.length) {
       body.append(h("tr", {}, h("td.empty-cell", { colspan: String(columns.length) },
         total ? `No ${many} match the search or filters.` : emptyText)));
     }
-    const narrowed = rows.length < total ? ` that match (${count(total)} in all)` : "";
-    const sorted = columns.find((c) => c.key === state.sort && c.sort);
-    const order = sorted && rows.length > 1
-      ? `, sorted by ${sorted.label.toLowerCase()} ${state.dir > 0 ? "ascending" : "descending"}` : "";
-    note.textContent = page.length
-      ? `Showing ${count(start + 1)}–${count(start + page.length)} of ${count(rows.length)} ${rows.length === 1 ? one : many}${narrowed}${order}.`
-      : `Showing 0 of ${count(total)} ${total === 1 ? one : many}.`;
-    where.textContent = `Page ${count(state.page + 1)} of ${count(pages)}`;
-    const focused = document.activeElement;
-    prev.disabled = state.page === 0;
-    next.disabled = state.page >= pages - 1;
-    if (focused === prev && prev.disabled) (next.disabled ? searchInput : next).focus();
-    if (focused === next && next.disabled) (prev.disabled ? searchInput : prev).focus();
     columns.forEach((c, i) => {
       if (!c.sort) return;
       const sorted = state.sort === c.key;
       heads[i].setAttribute("aria-sort", sorted ? (state.dir > 0 ? "ascending" : "descending") : "none");
       heads[i].querySelector(".sort-mark").textContent = sorted ? (state.dir > 0 ? " ▲" : " ▼") : " ↕";
     });
+    const focused = document.activeElement;
+    prev.disabled = state.page === 0;
+    next.disabled = state.page >= pages - 1;
+    if (focused === prev && prev.disabled) (next.disabled ? searchInput : next).focus();
+    if (focused === next && next.disabled) (prev.disabled ? searchInput : prev).focus();
+    where.textContent = `Page ${count(state.page + 1)} of ${count(pages)}`;
     onRender();
+
+    const narrowed = rows.length < total ? ` that match (${count(total)} in all)` : "";
+    const sorted = columns.find((c) => c.key === state.sort && c.sort);
+    const order = sorted && rows.length > 1
+      ? `, sorted by ${sorted.label.toLowerCase()} ${state.dir > 0 ? "ascending" : "descending"}` : "";
+    const said = page.length
+      ? `Showing ${count(start + 1)}–${count(start + page.length)} of ${count(rows.length)} ${rows.length === 1 ? one : many}${narrowed}${order}.`
+      : `Showing 0 of ${count(total)} ${total === 1 ? one : many}.`;
+    const more = (from) => {
+      if (mine !== drawing) return; // a newer draw took over
+      if (from >= page.length) {
+        note.textContent = said;
+        return;
+      }
+      setTimeout(() => {
+        if (mine !== drawing) return;
+        body.append(...page.slice(from, from + CHUNK).map(rowOf));
+        more(from + CHUNK);
+      }, 0);
+    };
+    more(CHUNK);
   };
 
   const turn = (by) => {
     state.page += by;
     draw();
-    // The pager is under the table: show the new page from its first row.
-    if (wrap.getBoundingClientRect().top < 0) wrap.scrollIntoView({ block: "start" });
+    // The pager is under the table: show the new page from its first row (measured with the frame's
+    // own layout, not one forced here).
+    requestAnimationFrame(() => {
+      if (wrap.getBoundingClientRect().top < 0) wrap.scrollIntoView({ block: "start" });
+    });
   };
 
   /** Work the list out again (the caller's filters changed) from the first page. */
