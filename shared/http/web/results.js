@@ -262,7 +262,7 @@ function receiptCell(item, viewer) {
     return button;
   };
   if (kind === 2) return open("receipt-view", "Receipt", "Receipt");
-  return [h("span.muted.small", { testid: "receipt-none" }, "Expense form, no receipt image"),
+  return [h("span.muted.small", { testid: "expense-form-only" }, "Expense form, no receipt image"),
     h("span.sub", {}, open("expense-form-view", "View expense form", "View expense form"))];
 }
 
