@@ -408,7 +408,6 @@ function unresolvedRow(entry, index, cardholders, expenseNames, reconcile, sessi
   const element = h("li.unresolved-row", { testid: "unresolved-row", dataset: { name: entry.name, normalized: entry.normalized, side: entry.side } },
     h("div.unresolved-name", {},
       h("strong", {}, entry.name),
-      entry.normalized && entry.normalized !== entry.name ? h("span.muted.small", {}, `Compared as ${entry.normalized}`) : null,
       h("span.muted.small", {}, fromReceipts ? "Name on the expense reports; matches no cardholder" : "Cardholder on the statement; no expenses under this name")),
     form);
   return { entry, element, ranked };
