@@ -263,3 +263,28 @@ def test_a_file_that_cannot_be_read_is_counted_by_its_reason(
     assert +failed == Counter({(("reason", record.error_code),): 1})
     (span,) = [s for s in spans.get_finished_spans() if s.name == "extract file"]
     assert span.attributes["ccproc.outcome"] == record.error_code
+
+
+def test_a_file_sent_through_an_upload_url_has_its_upload_before_its_reading(
+    storage: AzureStorage, settings: Settings, tmp_path: Path
+) -> None:
+    """Regression: a file sent through an upload URL showed an upload that began after it was read
+    and took a negative time on the timeline; its upload now begins when its URL is asked for."""
+    from azure.storage.blob import BlobClient
+
+    from shared.sessions.store import ANYONE
+    from shared.sessions.timeline import session_timeline
+
+    build_month(tmp_path / "month", size="small", seed=4)
+    session = requests.create_session(storage, settings)
+    answer = requests.upload_url(storage, settings, session.id, "statement.pdf")
+    data = (tmp_path / "month" / "statement.pdf").read_bytes()
+    BlobClient.from_blob_url(str(answer["url"])).upload_blob(data, content_type="application/pdf")
+    extract_upload(storage, settings, _upload_of(storage, settings))
+    entries = session_timeline(storage, settings, session.id, owner=ANYONE).entries
+    (upload,) = [e for e in entries if e.step == "upload"]
+    (reading,) = [e for e in entries if e.step == "extraction"]
+    assert upload.seconds is not None
+    assert upload.seconds >= 0
+    assert upload.started <= reading.started
+    assert all(e.seconds is None or e.seconds >= 0 for e in entries)

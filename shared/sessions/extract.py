@@ -88,7 +88,10 @@ def _extract(
     storage: Storage, settings: Settings, blob_name: str, *, record: FileRecord, info: BlobInfo, span: Span
 ) -> FileRecord:
     session_id, file_id, _ = parse_upload_blob(blob_name)
-    record.stored = record.stored or info.last_modified
+    # Storage keeps whole seconds: a blob stored within the second its URL was asked for would seem
+    # to be stored before its upload began.
+    stored = info.last_modified if record.uploaded is None else max(info.last_modified, record.uploaded)
+    record.stored = record.stored or stored
     record.started = now()
     too_large: PermanentError | None = _too_large(settings, info.size) or _over_quota(
         storage, settings, session_id
@@ -113,7 +116,7 @@ def _extract(
                 record.size = storage.download_to(settings.uploads_container, blob_name, local)
         except NotFoundError:
             return record  # removed meanwhile (session deleted): nothing to do
-        record.uploaded = record.uploaded or now()
+        record.uploaded = record.uploaded or record.stored or now()
         _note_digest(storage, settings, session_id, record, local)
         cuts_folder = folder / "cuts"
         progress = _ProgressNotes(storage, settings, session_id, record, etag)

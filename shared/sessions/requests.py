@@ -148,7 +148,8 @@ def _new_record(
         name=name,
         status=status,
         size=size,
-        uploaded=now() if status is FileStatus.UPLOADED else None,
+        # A direct upload begins now; for an upload URL, asking for it is where the upload begins.
+        uploaded=now(),
     )
     return record, save_record(storage, settings, session_id, record), manifest
 
