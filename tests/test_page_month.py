@@ -132,6 +132,13 @@ def test_each_view_of_a_month_fits_the_screen(
             page.wait_for_load_state("networkidle")
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, f"{name} is {overflow}px wider than a {width}px screen"
+            if width < 700:  # on a phone no table scrolls sideways inside its box either
+                wide_tables = page.evaluate(
+                    """() => [...document.querySelectorAll(".table-wrap")]
+                        .filter((w) => w.offsetParent && w.scrollWidth > w.clientWidth + 1)
+                        .map((w) => w.querySelector("table")?.dataset.testid || w.className)"""
+                )
+                assert not wide_tables, f"{name}: tables scroll sideways at {width}px: {wide_tables}"
             no_card_number(page)
             page.screenshot(path=str(artifacts / f"{name}-{width}.png"), full_page=name != "print")
             page.goto(f"{dev}/#/")  # the next view starts from a fresh route

@@ -102,7 +102,10 @@ const EMPLOYEE_MONEY = ["Employee", "Card total", "Exceptions", "Waived", "Still
 function totalsContent(data) {
   const t = data.totals;
   if (!t) return null;
-  const money2 = (m) => [h("td.num", {}, String(m.count)), h("td.num.nowrap", {}, dollars(m.amount))];
+  const money2 = (m) => [
+    h("td.num", { dataset: { label: "Transactions" } }, String(m.count)),
+    h("td.num.nowrap", { dataset: { label: "Amount" } }, dollars(m.amount)),
+  ];
   const employees = Object.entries(t.employees || {})
     .sort(([, a], [, b]) => String(a.name).localeCompare(String(b.name)));
   return [
@@ -114,7 +117,7 @@ function totalsContent(data) {
       h("li", { testid: "total-waived" }, h("span.muted", {}, "Waived "), h("strong", {}, dollars(t.waived.amount)), ` (${t.waived.count})`),
       h("li", { testid: "total-to-chase" }, h("span.muted", {}, "Still to chase "), h("strong", {}, dollars(t.to_chase.amount)), ` (${t.to_chase.count})`)),
     h("div.money-tables", {},
-      h("div.table-wrap", { tabindex: "0" }, h("table.data-table", { testid: "totals-statuses" },
+      h("div.table-wrap", { tabindex: "0" }, h("table.data-table.cards", { testid: "totals-statuses" },
         h("caption.visually-hidden", {}, "Money per status"),
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Status"), h("th.num", { scope: "col" }, "Transactions"), h("th.num", { scope: "col" }, "Amount"))),
         h("tbody", {}, RECONCILIATION_STATUSES.filter((s) => t.statuses[s]).map((s) => h("tr", { testid: "total-status", dataset: { status: s } },
