@@ -584,10 +584,13 @@ def test_a_pdf_that_is_neither_report_is_named_as_such_after_extraction(
     page.get_by_test_id("one-file-proceed").click()
     row = page.locator('[data-testid="file-row"][data-name="minutes.pdf"]')
     playwright_sync.expect(page.get_by_test_id("session-status")).to_have_text("Failed", timeout=120_000)
-    # The reason: the clerk's sentence, with the technical one a click away (or alone, from a server
-    # that sends no `problem`).
-    playwright_sync.expect(row.get_by_test_id("file-error")).to_be_visible()
-    playwright_sync.expect(row).to_contain_text("Unrecognised document: expected a")
+    # The reason: the clerk's sentence, with the technical one a click away.
+    playwright_sync.expect(row.get_by_test_id("file-error")).to_contain_text(
+        "This PDF is neither a Cardholder Activity Report nor a Receipt Images Report."
+    )
+    playwright_sync.expect(row.get_by_test_id("file-error-detail")).to_contain_text(
+        "unrecognised document: expected a"
+    )
     playwright_sync.expect(page.get_by_test_id("phase-extraction")).to_have_attribute("data-state", "failed")
     shot(page, "14-neither-report")
 
