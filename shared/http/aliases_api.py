@@ -4,14 +4,12 @@ names and a dry run of one alias before it is saved."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from shared.errors import UnknownAliasError
-from shared.http.deps import OwnerDep, SettingsDep, StorageDep
+from shared.http.deps import OwnerDep, SettingsDep, StorageDep, masked_json
 from shared.http.models import Alias, AliasDeleted, AliasEdit, AliasEdited, Aliases
 from shared.sessions.alias_care import (
     AliasCandidates,
@@ -22,26 +20,15 @@ from shared.sessions.alias_care import (
     preview_alias,
 )
 from shared.sessions.aliases import BlobAliasStore
-from shared.values import mask_card_numbers, normalise_name
+from shared.values import normalise_name
 
 router = APIRouter(prefix="/api")
-
-
-def _masked(value: Any) -> Any:
-    """`value` (JSON data) with every string passed through `mask_card_numbers`."""
-    if isinstance(value, str):
-        return mask_card_numbers(value)
-    if isinstance(value, list):
-        return [_masked(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _masked(item) for key, item in value.items()}
-    return value
 
 
 def _answer(model: BaseModel) -> JSONResponse:
     # Names and messages are copied from documents we do not control: a card number typed into a
     # name is masked, as in the session's review.
-    return JSONResponse(_masked(model.model_dump(mode="json")))
+    return JSONResponse(masked_json(model.model_dump(mode="json")))
 
 
 @router.get("/aliases", tags=["aliases"])

@@ -28,7 +28,7 @@ from shared.errors import BadContentLengthError, DuplicateFileError
 from shared.http.aliases_api import router as aliases_router
 from shared.http.auth import ApiKeyMiddleware
 from shared.http.body import BlockingBody, BodyLimitMiddleware
-from shared.http.deps import IdempotencyKey, Once, OwnerDep, SettingsDep, StorageDep
+from shared.http.deps import IdempotencyKey, Once, OwnerDep, SettingsDep, StorageDep, masked_json
 from shared.http.errors import CatchAll, install_error_handlers
 from shared.http.followup_api import router as followup_router
 from shared.http.headers import ProtectiveHeaders, docs_policy, page_policy, storage_origin
@@ -88,17 +88,6 @@ def _attachment(file_name: str, *, inline: bool = False) -> str:
     if _PLAIN_FILE_NAME.match(name):
         return f'{kind}; filename="{name}"'
     return f"{kind}; filename*=UTF-8''{urllib.parse.quote(name)}"
-
-
-def _masked(value: Any) -> Any:
-    """`value` (JSON data) with every string passed through `mask_card_numbers`."""
-    if isinstance(value, str):
-        return mask_card_numbers(value)
-    if isinstance(value, list):
-        return [_masked(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _masked(item) for key, item in value.items()}
-    return value
 
 
 async def _duplicate_file(_request: Request, exc: Exception) -> JSONResponse:
@@ -177,7 +166,7 @@ def session_changes(
     worse or is still missing, with its status before and after, and counts and dollars of each;
     404 (`no_changes`) when the session was reconciled only once."""
     found = changes(storage, settings, session_id, owner=owner)
-    return JSONResponse(_masked(found.model_dump(mode="json")))
+    return JSONResponse(masked_json(found.model_dump(mode="json")))
 
 
 @router.get("/sessions/{session_id}/timeline", tags=["sessions"])
@@ -311,7 +300,7 @@ def transactions(
     expenses and unresolved names."""
     result = review(storage, settings, session_id, owner=owner)
     # Free text is copied from documents we do not control: mask anything shaped like a card number.
-    return JSONResponse(_masked(result.model_dump(mode="json")))
+    return JSONResponse(masked_json(result.model_dump(mode="json")))
 
 
 @router.get(

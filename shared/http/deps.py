@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Annotated, cast
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Header, Request
 
@@ -12,6 +12,7 @@ from shared.http.auth import OWNER_STATE
 from shared.sessions.store import Owner
 from shared.settings import Settings
 from shared.storage.gateway import Storage
+from shared.values import mask_card_numbers
 
 
 class Once:
@@ -52,3 +53,15 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 OwnerDep = Annotated[Owner, Depends(_owner)]
 # The client's id of one upload, the same on every retry of it: uploads are idempotent with it.
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
+
+
+def masked_json(value: Any) -> Any:
+    """`value` (JSON data) with every string passed through `mask_card_numbers`: names and messages
+    copied from documents we do not control may hold a card number typed by mistake."""
+    if isinstance(value, str):
+        return mask_card_numbers(value)
+    if isinstance(value, list):
+        return [masked_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: masked_json(item) for key, item in value.items()}
+    return value
