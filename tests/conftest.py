@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -104,3 +105,15 @@ def indexed_functions() -> dict[str, Any]:
 def settings(tmp_path: Path) -> Settings:
     """Container and queue names of their own for each test, so tests never see each other's data."""
     return fresh_settings(tmp_path)
+
+
+# The browser tests' screenshots (tests/test_web_page.py and the page modules that share its browser).
+WEB_ARTIFACTS = Path(__file__).resolve().parent.parent / "out" / "test-artifacts" / "web"
+
+
+@pytest.fixture(scope="session")
+def web_artifacts() -> Path:
+    """The screenshots folder, emptied once per run (not per module: every page module adds to it)."""
+    shutil.rmtree(WEB_ARTIFACTS, ignore_errors=True)
+    WEB_ARTIFACTS.mkdir(parents=True)
+    return WEB_ARTIFACTS

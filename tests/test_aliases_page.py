@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from shared.values import normalise_name
 from tests.test_web_page import (  # noqa: F401 — fixtures, used by name
@@ -23,6 +20,7 @@ from tests.test_web_page import (  # noqa: F401 — fixtures, used by name
     CHROMIUM,
     CHROMIUM_ARGS,
     api,
+    browser,
     completed,
     dev,
     month,
@@ -33,20 +31,6 @@ from tests.test_web_page import (  # noqa: F401 — fixtures, used by name
 
 expect = playwright_sync.expect
 WAIT_MS = 120_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium, as test_web_page starts it, leaving the screenshots already taken."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium", pytrace=False)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright_sync.sync_playwright() as driver:
-        instance = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 def _expected(truth: dict[str, Any], name: str) -> tuple[int, str]:

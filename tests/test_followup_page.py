@@ -12,18 +12,16 @@ import csv
 import io
 import re
 import urllib.parse
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.test_web_page import (  # noqa: F401 — fixtures, used by name
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
     api,
+    browser,
     completed,
     dev,
     month,
@@ -34,21 +32,6 @@ from tests.test_web_page import (  # noqa: F401 — fixtures, used by name
 )
 
 expect = playwright_sync.expect
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium, as test_web_page starts it, but leaving the screenshots already taken (its own
-    fixture empties the artifacts folder, which would lose the page's other screenshots in a full run)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium", pytrace=False)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright_sync.sync_playwright() as driver:
-        instance = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 def _dollars(amount: str) -> str:

@@ -4,11 +4,8 @@ the page's scripts served as the app serves them, a review made by the report st
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from shared.http.headers import page_policy
 from shared.models import Reconciliation, Status
@@ -16,7 +13,7 @@ from shared.report.pvault import pvault_summary
 from shared.sessions.review import Review
 from tests.reconciliations import sample_reconciliation
 from tests.test_pvault import _row
-from tests.test_web_page import CHROMIUM, CHROMIUM_ARGS, page, playwright_sync  # noqa: F401 — page: the fixture
+from tests.test_web_page import browser, page, playwright_sync  # noqa: F401 — browser, page: the fixtures
 
 WEB = Path(__file__).resolve().parent.parent / "shared" / "http" / "web"
 ORIGIN = "http://ccproc.test"
@@ -27,20 +24,6 @@ const review = await (await fetch("/test/review.json")).json();
 document.getElementById("out").append(pvaultNote(review));
 document.body.dataset.ready = "yes";
 """
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium as test_web_page starts it, without emptying its screenshots folder (its own
-    fixture does, which would lose the other pages' screenshots in a full run)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium", pytrace=False)
-    with playwright_sync.sync_playwright() as driver:
-        instance = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 def review_of(rec: Reconciliation) -> dict[str, Any]:

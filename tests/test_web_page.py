@@ -14,7 +14,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -31,11 +30,12 @@ from reportlab.pdfgen import canvas
 
 from tests.azurite import Azurite, free_port
 from tests.builders.month import build_month
+from tests.conftest import WEB_ARTIFACTS
 from tests.test_cli_serve import K1, serving
 
 CCPROC = str(Path(sys.executable).with_name("ccproc"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent.parent / "out" / "test-artifacts" / "web"
+ARTIFACTS = WEB_ARTIFACTS  # emptied once per run by the `web_artifacts` fixture (tests/conftest.py)
 # A closed network: no background connections, no first-run work (they would time out here).
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -109,12 +109,10 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser(web_artifacts: Path) -> Iterator[Any]:
     """Headless Chromium from Debian's package (fails, never skips, when it is missing)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium", pytrace=False)
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
     with playwright_sync.sync_playwright() as driver:
         instance = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
