@@ -29,13 +29,12 @@ import pytest
 from shared.http.app import WEB, build_app
 from shared.http.auth import owner_of
 from shared.sessions.aliases import BlobAliasStore
-from shared.sessions.extract import extract_upload
 from shared.sessions.layout import ALIASES_BLOB, manifest_blob
 from shared.sessions.names import STORED_NAME
 from shared.settings import Settings
 from shared.storage.azure import AzureStorage
 from tests.builders.month import build_month
-from tests.test_http_api import Client, _blobs, _drain, _error
+from tests.test_http_api import Client, _blobs, _drain, _error, complete_month
 
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 8
 KEYS = frozenset({"alice-key-0123456789", "bob-key-9876543210"})
@@ -129,20 +128,6 @@ def test_the_page_is_the_only_other_anonymous_content_and_holds_no_data(keyed: C
 
 
 # -- tenants ---------------------------------------------------------------------------------------
-def _complete(client: Client, storage: AzureStorage, settings: Settings, folder: Path) -> str:
-    """Alice's session with a month's statement and receipts, extracted and reconciled."""
-    session_id = _session(client, ALICE, name="Alice month")
-    for name in ("statement.pdf", "receipts.pdf"):
-        data = (folder / name).read_bytes()
-        assert client.upload(session_id, name, data, **ALICE)[0] == 202
-    for blob in _blobs(storage, settings.uploads_container):
-        extract_upload(storage, settings, blob)
-    assert client.json("POST", f"/api/sessions/{session_id}/process", headers=ALICE)[0] == 202
-    _drain(storage, settings)
-    assert client.json("GET", f"/api/sessions/{session_id}", headers=ALICE)[1]["status"] == "completed"
-    return session_id
-
-
 def _session_routes(session_id: str, file_id: str) -> list[tuple[str, str, Any]]:
     """(method, path, JSON body) of every route that acts on one session."""
     base = f"/api/sessions/{session_id}"
@@ -175,7 +160,9 @@ def test_another_tenants_session_is_exactly_as_unknown(
     """With Bob's key, every route on Alice's completed session answers what an unknown id answers
     (404, same code, same message but for the id), lists nothing, and changes nothing of hers."""
     build_month(tmp_path / "month", size="small", seed=8)
-    session_id = _complete(keyed, storage, settings, tmp_path / "month")
+    session_id = complete_month(
+        keyed, storage, settings, tmp_path / "month", headers=ALICE, name="Alice month"
+    )
     _, before = keyed.json("GET", f"/api/sessions/{session_id}", headers=ALICE)
     file_id = before["files"][0]["id"]
     blobs_before = _blobs(storage, settings.sessions_container, f"{session_id}/")
@@ -362,7 +349,9 @@ def test_a_tenants_aliases_reach_its_own_reconciliation(
     """Aliases Alice adds resolve the names of her session when it is reconciled again."""
     truth = build_month(tmp_path / "month", size="small", seed=5)
     assert truth["aliases"], "the generated month must need aliases for this test to mean anything"
-    session_id = _complete(keyed, storage, settings, tmp_path / "month")
+    session_id = complete_month(
+        keyed, storage, settings, tmp_path / "month", headers=ALICE, name="Alice month"
+    )
     for name, cardholder in truth["aliases"].items():
         pair = {"name": name, "cardholder": cardholder}
         assert keyed.json("POST", "/api/aliases", pair, headers=ALICE)[0] == 201

@@ -19,7 +19,6 @@ from shared.matching.aliases import JsonFileAliasStore
 from shared.models import Reconciliation
 from shared.sessions.alias_care import rank_candidates
 from shared.sessions.alias_names import name_similarity
-from shared.sessions.extract import extract_upload
 from shared.sessions.requests import reconciliation
 from shared.storage.azure import AzureStorage
 from shared.values import normalise_name
@@ -27,7 +26,7 @@ from tests.azurite import Azurite
 from tests.builders import vocab
 from tests.builders.month import build_month
 from tests.scenarios import fresh_settings
-from tests.test_http_api import Client, _blobs, _drain, _error
+from tests.test_http_api import Client, _drain, _error, complete_month
 
 KEYS = frozenset({"alice-key-0123456789", "bob-key-9876543210"})
 ALICE = {"x-api-key": "alice-key-0123456789"}
@@ -44,14 +43,7 @@ def world(azurite: Azurite, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     storage = AzureStorage(azurite.connection_string)
     settings = fresh_settings(tmp_path_factory.mktemp("alias-scratch"))
     client = Client(build_app(lambda: storage, settings, api_keys=KEYS))
-    session_id = client.json("POST", "/api/sessions", {"name": "March"}, headers=ALICE)[1]["id"]
-    for name in ("statement.pdf", "receipts.pdf"):
-        assert client.upload(session_id, name, (folder / name).read_bytes(), **ALICE)[0] == 202
-    for blob in _blobs(storage, settings.uploads_container):
-        extract_upload(storage, settings, blob)
-    assert client.json("POST", f"/api/sessions/{session_id}/process", headers=ALICE)[0] == 202
-    _drain(storage, settings)
-    assert client.json("GET", f"/api/sessions/{session_id}", headers=ALICE)[1]["status"] == "completed"
+    session_id = complete_month(client, storage, settings, folder, headers=ALICE, name="March")
     try:
         yield {"truth": truth, "storage": storage, "settings": settings, "client": client, "id": session_id}
     finally:

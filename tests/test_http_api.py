@@ -622,6 +622,29 @@ def _drain(storage: Storage, settings: Settings) -> int:
     return handled
 
 
+def complete_month(
+    client: Client,
+    storage: Storage,
+    settings: Settings,
+    folder: Path,
+    *,
+    headers: dict[str, str] | None = None,
+    name: str = "month",
+) -> str:
+    """A session with the month in `folder` (statement and receipts) sent through the API as the
+    caller of `headers`, extracted and reconciled as the blob and queue triggers would; its id."""
+    headers = headers or {}
+    session_id = client.json("POST", "/api/sessions", {"name": name}, headers=headers)[1]["id"]
+    for file_name in ("statement.pdf", "receipts.pdf"):
+        assert client.upload(session_id, file_name, (folder / file_name).read_bytes(), **headers)[0] == 202
+    for blob in _blobs(storage, settings.uploads_container):
+        extract_upload(storage, settings, blob)
+    assert client.json("POST", f"/api/sessions/{session_id}/process", headers=headers)[0] == 202
+    _drain(storage, settings)
+    assert client.json("GET", f"/api/sessions/{session_id}", headers=headers)[1]["status"] == "completed"
+    return str(session_id)
+
+
 def test_month_goes_from_upload_to_reports(
     client: Client, storage: AzureStorage, settings: Settings, tmp_path: Path
 ) -> None:

@@ -16,7 +16,7 @@ from shared.sessions.extract import extract_upload
 from shared.settings import Settings
 from shared.storage.azure import AzureStorage
 from tests.builders.month import build_month
-from tests.test_http_api import Client, _blobs, _drain, _error, _no_storage
+from tests.test_http_api import Client, _blobs, _drain, _error, _no_storage, complete_month
 
 
 @pytest.fixture
@@ -65,18 +65,6 @@ def test_limits_tell_both_upload_paths(settings: Settings) -> None:
     }
 
 
-def _complete(client: Client, storage: AzureStorage, settings: Settings, folder: Path) -> str:
-    session_id = client.json("POST", "/api/sessions", {"name": "month"})[1]["id"]
-    for name in ("statement.pdf", "receipts.pdf"):
-        assert client.upload(session_id, name, (folder / name).read_bytes())[0] == 202
-    for blob in _blobs(storage, settings.uploads_container):
-        extract_upload(storage, settings, blob)
-    assert client.json("POST", f"/api/sessions/{session_id}/process")[0] == 202
-    _drain(storage, settings)
-    assert client.json("GET", f"/api/sessions/{session_id}")[1]["status"] == "completed"
-    return str(session_id)
-
-
 def test_adding_aliases_and_reconciling_again_resolves_names(
     client: Client, storage: AzureStorage, settings: Settings, tmp_path: Path
 ) -> None:
@@ -84,7 +72,7 @@ def test_adding_aliases_and_reconciling_again_resolves_names(
     adding them, POST /reconcile goes back to processing and completes with the truth's statuses."""
     truth = build_month(tmp_path / "month", size="small", seed=5)
     assert truth["aliases"], "the generated month must need aliases for this test to mean anything"
-    session_id = _complete(client, storage, settings, tmp_path / "month")
+    session_id = complete_month(client, storage, settings, tmp_path / "month")
     _, before = client.json("GET", f"/api/sessions/{session_id}/transactions")
     unresolved = {u["normalized"] for u in before["unresolved_names"] if u["side"] == "receipts"}
     assert set(truth["aliases"]) <= unresolved
@@ -120,7 +108,7 @@ def test_review_links_each_match_to_its_receipt_pdf(
 ) -> None:
     """Every matched transaction names a receipt PDF that downloads as a PDF; unmatched ones name none."""
     build_month(tmp_path / "month", size="small", seed=8)
-    session_id = _complete(client, storage, settings, tmp_path / "month")
+    session_id = complete_month(client, storage, settings, tmp_path / "month")
     _, result = client.json("GET", f"/api/sessions/{session_id}/transactions")
     linked = [t for t in result["transactions"] if t["receipt_pdf"]]
     assert linked

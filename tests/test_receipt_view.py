@@ -19,11 +19,10 @@ from PIL import Image
 
 from shared.http.app import build_app
 from shared.models import Status
-from shared.sessions.extract import extract_upload
 from shared.settings import Settings
 from shared.storage.azure import AzureStorage
 from tests.builders.month import build_month
-from tests.test_http_api import Client, _blobs, _drain
+from tests.test_http_api import Client, complete_month
 from tests.test_http_headers import policy
 from tests.test_web_page import (  # noqa: F401 - fixtures, used by name
     TIMEOUT_MS,
@@ -48,18 +47,6 @@ def keyed(storage: AzureStorage, settings: Settings) -> Client:
     )
 
 
-def _complete(client: Client, storage: AzureStorage, settings: Settings, folder: Path) -> str:
-    session_id = client.json("POST", "/api/sessions", {"name": "month"}, headers=KEY)[1]["id"]
-    for name in ("statement.pdf", "receipts.pdf"):
-        assert client.upload(session_id, name, (folder / name).read_bytes(), **KEY)[0] == 202
-    for blob in _blobs(storage, settings.uploads_container):
-        extract_upload(storage, settings, blob)
-    assert client.json("POST", f"/api/sessions/{session_id}/process", headers=KEY)[0] == 202
-    _drain(storage, settings)
-    assert client.json("GET", f"/api/sessions/{session_id}", headers=KEY)[1]["status"] == "completed"
-    return str(session_id)
-
-
 def test_the_review_says_the_match_in_words_and_whether_a_receipt_image_is_attached(
     keyed: Client, storage: AzureStorage, settings: Settings, tmp_path: Path
 ) -> None:
@@ -67,7 +54,7 @@ def test_the_review_says_the_match_in_words_and_whether_a_receipt_image_is_attac
     `receipt_image` is true exactly when its PDF was cut and the expense has an attachment: a Missing
     Receipt row's PDF is the expense form alone."""
     build_month(tmp_path / "month", size="small", seed=8)
-    session_id = _complete(keyed, storage, settings, tmp_path / "month")
+    session_id = complete_month(keyed, storage, settings, tmp_path / "month", headers=KEY)
     _, result = keyed.json("GET", f"/api/sessions/{session_id}/transactions", headers=KEY)
     items = result["transactions"]
     for item in items:
@@ -92,7 +79,7 @@ def test_a_receipt_pdf_is_shown_inline_to_its_own_page_only(
     X-Frame-Options, for HEAD too; the download stays an attachment no page may frame; another tenant
     gets 404, no key 401; a report that is not a PDF is never inline."""
     build_month(tmp_path / "month", size="small", seed=8)
-    session_id = _complete(keyed, storage, settings, tmp_path / "month")
+    session_id = complete_month(keyed, storage, settings, tmp_path / "month", headers=KEY)
     _, result = keyed.json("GET", f"/api/sessions/{session_id}/transactions", headers=KEY)
     name = next(i["receipt_pdf"] for i in result["transactions"] if i["receipt_image"])
     path = f"/api/sessions/{session_id}/reports/receipts/{name}"
