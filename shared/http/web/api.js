@@ -152,8 +152,8 @@ function attachmentName(disposition, fallback) {
   return plain ? plain[1] : fallback;
 }
 
-/** Download `path` with the access key in a header (never in a URL): fetch, Blob URL, click. */
-export async function downloadWithKey(path, fallbackName) {
+/** GET `path` with the access key in a header (never in a URL); a refusal becomes an ApiError. */
+export async function fetchWithKey(path) {
   let response;
   try {
     response = await fetch(path, { headers: keyHeaders() });
@@ -161,6 +161,12 @@ export async function downloadWithKey(path, fallbackName) {
     throw new ApiError(OFFLINE);
   }
   if (!response.ok) throw await errorOf(response);
+  return response;
+}
+
+/** Download `path` with the access key in a header (never in a URL): fetch, Blob URL, click. */
+export async function downloadWithKey(path, fallbackName) {
+  const response = await fetchWithKey(path);
   const blob = await response.blob();
   const url = URL.createObjectURL(blob);
   const link = document.createElement("a");

@@ -2,7 +2,7 @@
 // unresolved names (with aliases), checks, and a bar that jumps between them. People are shown by the
 // name the server says people read. The two long tables come a page at a time (table.js).
 
-import { ApiError, accessKey, api, hasAccessKey, seg } from "./api.js";
+import { api, fetchWithKey, hasAccessKey, seg } from "./api.js";
 import {
   FOLLOW_UP_LABELS, FOLLOW_UP_STATES, RECONCILIATION_STATUSES, badge, day, dollars, fill, followUpWho, h,
   maskedCard, money, sentence,
@@ -326,13 +326,7 @@ function receiptViewer(base) {
 }
 
 async function pdfWithKey(path) {
-  let response;
-  try {
-    response = await fetch(path, { headers: { "x-functions-key": accessKey() } });
-  } catch {
-    throw new ApiError("The receipt could not be loaded: the server could not be reached.");
-  }
-  if (!response.ok) throw new ApiError(`The receipt could not be loaded (status ${response.status}).`);
+  const response = await fetchWithKey(path);
   return new Blob([await response.blob()], { type: "application/pdf" });
 }
 
