@@ -33,8 +33,8 @@ from shared.settings import Settings
 from shared.storage.azure import AzureStorage
 from tests.builders.month import build_month
 from tests.reconciliations import sample_reconciliation
-from tests.test_access import ALICE, BOB, KEYS, _complete
-from tests.test_http_api import Client, _drain, _error
+from tests.test_access import ALICE, BOB, KEYS
+from tests.test_http_api import Client, _drain, _error, complete_month
 
 Month = tuple[Path, dict[str, Any]]
 
@@ -73,7 +73,7 @@ def test_a_state_and_note_are_recorded_with_who_and_when(
     """Every exception starts open; a PUT records state and note with the caller's owner and the time,
     and both GET /follow-up and the review answer it; nothing else changes."""
     folder, _ = month
-    session_id = _complete(client, storage, settings, folder)
+    session_id = complete_month(client, storage, settings, folder, headers=ALICE, name="Alice month")
     exceptions = _exceptions(client, session_id)
     status, listed = client.json("GET", f"/api/sessions/{session_id}/follow-up", headers=ALICE)
     assert status == 200
@@ -103,7 +103,7 @@ def test_a_follow_up_is_checked_before_it_is_kept(
     """An unknown state or an over-long note is a 422, an unknown transaction a 404, a Complete one a
     409; a card number typed into a note is masked; none of the refusals stores anything."""
     folder, truth = month
-    session_id = _complete(client, storage, settings, folder)
+    session_id = complete_month(client, storage, settings, folder, headers=ALICE, name="Alice month")
     number = _exceptions(client, session_id)[0]
     complete = next(
         n
@@ -132,7 +132,7 @@ def test_another_tenants_session_is_a_404_on_every_follow_up_route(
     """Bob gets exactly what an unknown session gets on every follow-up route of Alice's session, and
     his PUT leaves her follow-up untouched."""
     folder, _ = month
-    session_id = _complete(client, storage, settings, folder)
+    session_id = complete_month(client, storage, settings, folder, headers=ALICE, name="Alice month")
     number = _exceptions(client, session_id)[0]
     base = f"/api/sessions/{session_id}"
     for method, path, payload in [
@@ -156,7 +156,7 @@ def test_states_are_carried_over_when_the_session_is_reconciled_again(
     """After adding the month's aliases and reconciling again, each transaction still an exception keeps
     its state and note, found again by its transaction number."""
     folder, truth = month
-    session_id = _complete(client, storage, settings, folder)
+    session_id = complete_month(client, storage, settings, folder, headers=ALICE, name="Alice month")
     base = f"/api/sessions/{session_id}"
     _, before = client.json("GET", f"{base}/follow-up", headers=ALICE)
     numbers = list(before["follow_up"])[:3]
@@ -180,7 +180,7 @@ def test_two_clerks_at_once_lose_no_update(storage: AzureStorage, settings: Sett
     """Eight writers recording eight exceptions at the same moment: every one of them is kept."""
     folder, _ = month
     client = Client(build_app(lambda: storage, settings, api_keys=KEYS))
-    session_id = _complete(client, storage, settings, folder)
+    session_id = complete_month(client, storage, settings, folder, headers=ALICE, name="Alice month")
     numbers = _exceptions(client, session_id)[:8]
     assert len(numbers) == 8
     start = threading.Barrier(len(numbers))
@@ -212,7 +212,7 @@ def test_the_chase_list_asks_each_employee_for_what_is_missing(
     """Per employee, every exception not waived or resolved outside, with what is missing from its status,
     a masked card and a message naming them by their readable name; the CSV has the same rows."""
     folder, _ = month
-    session_id = _complete(client, storage, settings, folder)
+    session_id = complete_month(client, storage, settings, folder, headers=ALICE, name="Alice month")
     base = f"/api/sessions/{session_id}"
     _, review = client.json("GET", f"{base}/transactions", headers=ALICE)
     exceptions = [t for t in review["transactions"] if t["status"] != "Complete"]
@@ -265,7 +265,7 @@ def test_the_review_answers_money_totals_and_readable_names(
     """Totals per status, per cardholder and per follow-up state are the Decimal sums of the truth's
     amounts, waived apart; each cardholder is named as the expense system spells them."""
     folder, truth = month
-    session_id = _complete(client, storage, settings, folder)
+    session_id = complete_month(client, storage, settings, folder, headers=ALICE, name="Alice month")
     base = f"/api/sessions/{session_id}"
     _, review = client.json("GET", f"{base}/transactions", headers=ALICE)
     rows = review["transactions"]
@@ -303,7 +303,7 @@ def test_the_workbook_download_carries_the_follow_up_as_it_stands(
     """GET /workbook, after a state changed, shows it on the Exceptions sheet and counts it as waived in
     Summary; the grand totals are the sums of the rows above them."""
     folder, _ = month
-    session_id = _complete(client, storage, settings, folder)
+    session_id = complete_month(client, storage, settings, folder, headers=ALICE, name="Alice month")
     base = f"/api/sessions/{session_id}"
     _, review = client.json("GET", f"{base}/transactions", headers=ALICE)
     target = next(t for t in review["transactions"] if t["status"] != "Complete")

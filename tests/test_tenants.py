@@ -30,8 +30,8 @@ from shared.sessions.tenants import stored_bytes
 from shared.settings import Settings
 from shared.storage.azure import AzureStorage
 from tests.builders.month import build_month
-from tests.test_access import ALICE, BOB, KEYS, PDF, _complete, _session
-from tests.test_http_api import Client, _blobs, _error
+from tests.test_access import ALICE, BOB, KEYS, PDF, _session
+from tests.test_http_api import Client, _blobs, _error, complete_month
 
 
 def _client(storage: AzureStorage, settings: Settings, **limits: int) -> Client:
@@ -158,7 +158,9 @@ def test_a_finished_sessions_bytes_are_noted_and_forgotten_when_it_takes_a_file(
     then reads that instead of listing them); a file added to it makes the check list it again."""
     build_month(tmp_path / "month", size="small", seed=4)
     client = _client(storage, settings)
-    session_id = _complete(client, storage, settings, tmp_path / "month")
+    session_id = complete_month(
+        client, storage, settings, tmp_path / "month", headers=ALICE, name="Alice month"
+    )
     entry = next(
         i for i in storage.list(settings.sessions_container, "index/") if i.name.endswith(session_id)
     )
